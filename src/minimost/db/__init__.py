@@ -1,0 +1,7 @@
+"""SQLite storage on aiosqlite: one writer and a reader pool per database file."""
+
+from .database import Database
+from .migrate import Migration, discover
+from .stores import Stores
+
+__all__ = ["Database", "Migration", "Stores", "discover"]

@@ -1,0 +1,130 @@
+"""One SQLite database: a single writer connection and a small pool of readers.
+
+All writes go through the one writer (serialized by a lock), so SQLite never sees two
+writers fight over its lock; readers run in parallel thanks to WAL. Foreign keys stay
+off: the original tables declare references that old data does not always honour
+(replies to purged messages), and enforcing them now would make retention fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from .migrate import Migration, apply_migrations
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class Database:
+    """A database file opened once per process, migrated to the newest version."""
+
+    def __init__(
+        self,
+        path: Path,
+        migrations: list[Migration],
+        *,
+        readers: int = 3,
+        incremental_vacuum: bool = True,
+    ) -> None:
+        self.path = path
+        self.migrations = migrations
+        self.reader_count = readers
+        self.incremental_vacuum = incremental_vacuum
+        self._writer: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+
+    @property
+    def is_open(self) -> bool:
+        return self._writer is not None
+
+    async def open(self) -> None:
+        """Open the writer, migrate, then open the readers."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer = await _connect(self.path)
+            writer = self._writer
+            is_new = (await _scalar(writer, "PRAGMA page_count")) == 0
+            if is_new and self.incremental_vacuum:
+                await writer.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            await writer.execute("PRAGMA journal_mode = WAL")
+            await writer.execute("PRAGMA synchronous = NORMAL")
+            await apply_migrations(writer, self.path, self.migrations)
+            for _ in range(self.reader_count):
+                reader = await _connect(self.path)
+                await reader.execute("PRAGMA query_only = ON")
+                self._all_readers.append(reader)
+                self._readers.put_nowait(reader)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Close every connection; an unclosed aiosqlite thread would hang the process exit."""
+        readers, self._all_readers = self._all_readers, []
+        self._readers = asyncio.Queue()
+        for reader in readers:
+            await reader.close()
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            try:
+                await writer.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                log.debug("PRAGMA optimize failed on %s", self.path, exc_info=True)
+            await writer.close()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Borrow a read-only connection from the pool."""
+        if not self._all_readers:
+            raise RuntimeError(f"database {self.path.name} is not open")
+        connection = await self._readers.get()
+        try:
+            yield connection
+        finally:
+            if connection in self._all_readers:
+                self._readers.put_nowait(connection)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run a write transaction on the writer: commit on success, roll back on error."""
+        async with self.writer() as connection:
+            await connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                await connection.rollback()
+                raise
+            else:
+                await connection.commit()
+
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Exclusive use of the writer outside a transaction (VACUUM, checkpoints)."""
+        if self._writer is None:
+            raise RuntimeError(f"database {self.path.name} is not open")
+        async with self._write_lock:
+            yield self._writer
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return connection
+
+
+async def _scalar(connection: aiosqlite.Connection, sql: str) -> object:
+    async with connection.execute(sql) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None

@@ -1,0 +1,1 @@
+"""Schema migrations, one sub-package per database file, numbered ``NNNN_description``."""

@@ -1,0 +1,1 @@
+"""Migrations of ``auth.db``: accounts, profile settings, password history, reset tokens."""

@@ -1,0 +1,1 @@
+"""Migrations of ``users/messages.db``: messages, reactions, read state, pins, search, events."""

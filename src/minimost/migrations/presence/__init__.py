@@ -1,0 +1,1 @@
+"""Migrations of ``presence.db``: presence, typing, private channels, calls, shares."""
