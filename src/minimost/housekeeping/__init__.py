@@ -1,0 +1,39 @@
+"""Housekeeping: retention of uploads and messages (reference §8.3) on a schedule.
+
+Off when ``app.config["HOUSEKEEPING"]`` is false (``MINIMOST_SKIP_CLEANUP``). Otherwise
+the :class:`Housekeeper` is available as ``runtime.services["housekeeping"]`` and its
+scheduler runs while the app serves: the first pass ``HOUSEKEEPING_FIRST_RUN_SECONDS``
+after start, then every ``HOUSEKEEPING_INTERVAL_HOURS``.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+
+from quart import Quart
+
+from ..features import Feature
+from ..runtime import Runtime
+from .retention import StepReport
+from .scheduler import Housekeeper, PassReport
+
+__all__ = ["FEATURE", "Housekeeper", "PassReport", "StepReport", "register"]
+
+
+def register(app: Quart, runtime: Runtime) -> None:
+    if not app.config.get("HOUSEKEEPING", False):
+        return
+    housekeeper = Housekeeper.from_runtime(runtime)
+    runtime.services["housekeeping"] = housekeeper
+
+    def serving() -> AbstractAsyncContextManager[Housekeeper]:
+        # Read at start, so config changed after create_app() still counts.
+        return housekeeper.scheduled(
+            first_run_seconds=float(app.config["HOUSEKEEPING_FIRST_RUN_SECONDS"]),
+            interval_hours=float(app.config["HOUSEKEEPING_INTERVAL_HOURS"]),
+        )
+
+    runtime.while_serving("housekeeping", serving)
+
+
+FEATURE = Feature("housekeeping", register)

@@ -1,0 +1,262 @@
+"""The housekeeper: one retention pass on demand, or on a schedule while the app serves.
+
+A pass re-reads the settings (an admin's edits apply without a restart), runs the four
+retention steps in order and reports what each did. A step that fails is logged with
+its traceback and recorded; the steps after it still run. Passes never overlap.
+
+The schedule is an APScheduler 3.x ``AsyncIOScheduler`` on the app's own loop: the first
+pass shortly after start, then one every ``interval_hours``. Leaving the context shuts
+the scheduler down without waiting and cancels a pass in flight, so shutdown is quick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from ..db import Database
+from ..runtime import Runtime
+from ..settings import Settings, SettingsError, SettingsSource
+from .retention import (
+    MESSAGE_AGE,
+    MESSAGE_CAP,
+    UPLOAD_AGE,
+    UPLOAD_CAP,
+    StepReport,
+    enforce_message_db_cap,
+    enforce_upload_cap,
+    purge_old_messages,
+    purge_old_uploads,
+)
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "housekeeping"
+SHUTDOWN_TIMEOUT_SECONDS = 5.0
+
+
+@dataclass
+class PassReport:
+    """One pass: the settings problem if the admin file was invalid, and each step."""
+
+    now: float
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    settings_error: str | None = None
+    steps: list[StepReport] = field(default_factory=list)
+
+    def step(self, name: str) -> StepReport:
+        for report in self.steps:
+            if report.step == name:
+                return report
+        raise KeyError(name)
+
+    @property
+    def failed(self) -> list[StepReport]:
+        return [report for report in self.steps if not report.ok]
+
+
+class Housekeeper:
+    """Runs retention passes over one data root and its ``messages.db``."""
+
+    def __init__(
+        self,
+        *,
+        uploads_dir: Path,
+        users_dir: Path,
+        messages: Database,
+        settings_source: SettingsSource,
+        startup_settings: Settings,
+    ) -> None:
+        self.uploads_dir = uploads_dir
+        self.users_dir = users_dir
+        self.messages = messages
+        self.settings_source = settings_source
+        self.startup_settings = startup_settings
+        self.scheduler: AsyncIOScheduler | None = None
+        self.last_report: PassReport | None = None
+        self.runs_started = 0
+        self.runs_completed = 0
+        self._pass_lock = asyncio.Lock()
+        self._progress = asyncio.Condition()
+        self._job_tasks: set[asyncio.Task[object]] = set()
+        self._stopping = False
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> Housekeeper:
+        return cls(
+            uploads_dir=runtime.data_root.uploads_dir,
+            users_dir=runtime.data_root.users_dir,
+            messages=runtime.stores.messages,
+            settings_source=runtime.settings_source,
+            startup_settings=runtime.settings,
+        )
+
+    # ------------------------------------------------------------------ one pass
+
+    async def run_once(self, now: float | None = None) -> PassReport:
+        """Run one full pass (waiting for a pass in progress to finish first)."""
+        async with self._pass_lock:
+            await self._count("runs_started")
+            report = PassReport(now=time.time() if now is None else now)
+            settings, report.settings_error = await self._current_settings()
+            for name, step in self._steps(settings, report.now):
+                report.steps.append(await self._run_step(name, step))
+            report.finished = time.monotonic()
+            self.last_report = report
+            await self._count("runs_completed")
+        return report
+
+    async def _current_settings(self) -> tuple[Settings, str | None]:
+        try:
+            return await asyncio.to_thread(self.settings_source.load), None
+        except SettingsError as error:
+            log.error(
+                "housekeeping: settings are invalid (%s); using the settings validated at "
+                "startup until the file is fixed",
+                error,
+            )
+            return self.startup_settings, str(error)
+
+    def _steps(
+        self, settings: Settings, now: float
+    ) -> list[tuple[str, Callable[[], Awaitable[StepReport]]]]:
+        return [
+            (
+                UPLOAD_AGE,
+                lambda: purge_old_uploads(
+                    self.uploads_dir,
+                    image_retention_days=settings.image_retention_days,
+                    file_retention_days=settings.file_retention_days,
+                    now=now,
+                ),
+            ),
+            (
+                UPLOAD_CAP,
+                lambda: enforce_upload_cap(
+                    self.uploads_dir,
+                    self.messages,
+                    max_upload_dir_size_mb=settings.max_upload_dir_size_mb,
+                ),
+            ),
+            (
+                MESSAGE_AGE,
+                lambda: purge_old_messages(
+                    self.messages,
+                    self.users_dir,
+                    message_retention_days=settings.message_retention_days,
+                    now=now,
+                ),
+            ),
+            (
+                MESSAGE_CAP,
+                lambda: enforce_message_db_cap(
+                    self.messages, max_message_db_size_mb=settings.max_message_db_size_mb
+                ),
+            ),
+        ]
+
+    @staticmethod
+    async def _run_step(name: str, step: Callable[[], Awaitable[StepReport]]) -> StepReport:
+        try:
+            return await step()
+        except Exception as error:
+            log.exception("housekeeping: step %s failed; carrying on with the next", name)
+            return StepReport(name, error=f"{type(error).__name__}: {error}")
+
+    # --------------------------------------------------------------- progress
+
+    async def _count(self, counter: str) -> None:
+        async with self._progress:
+            setattr(self, counter, getattr(self, counter) + 1)
+            self._progress.notify_all()
+
+    async def wait_for_runs(self, count: int) -> int:
+        """Wait until ``count`` passes have completed; return the number completed."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.runs_completed >= count)
+            return self.runs_completed
+
+    async def wait_for_started(self, count: int) -> int:
+        """Wait until ``count`` passes have started; return the number started."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.runs_started >= count)
+            return self.runs_started
+
+    # --------------------------------------------------------------- schedule
+
+    @asynccontextmanager
+    async def scheduled(
+        self, *, first_run_seconds: float, interval_hours: float
+    ) -> AsyncIterator[Housekeeper]:
+        """Run passes on a schedule for as long as the context is open."""
+        if interval_hours <= 0:
+            raise ValueError(f"housekeeping interval must be > 0 hours (got {interval_hours})")
+        self._stopping = False
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        first_run = datetime.now(UTC) + timedelta(seconds=max(first_run_seconds, 0.0))
+        scheduler.add_job(
+            self._scheduled_pass,
+            "interval",
+            hours=interval_hours,
+            id=JOB_ID,
+            name="housekeeping pass",
+            next_run_time=first_run,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,  # a late pass (loop busy, machine asleep) still runs
+        )
+        scheduler.start()  # binds to the running loop, so it must start in here
+        self.scheduler = scheduler
+        log.info(
+            "housekeeping scheduled: first pass in %.3g s, then every %g h",
+            first_run_seconds,
+            interval_hours,
+        )
+        try:
+            yield self
+        finally:
+            await self._stop(scheduler)
+
+    async def _scheduled_pass(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._job_tasks.add(task)
+        try:
+            await self.run_once()
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # Cancelled by our own shutdown: end quietly rather than let APScheduler log
+            # the cancellation as a failed job.
+            log.info("housekeeping pass cancelled by shutdown")
+        finally:
+            self._job_tasks.discard(task)
+
+    async def _stop(self, scheduler: AsyncIOScheduler) -> None:
+        self._stopping = True
+        if scheduler.running:
+            stopped = asyncio.Event()
+            scheduler.add_listener(lambda _event: stopped.set(), EVENT_SCHEDULER_SHUTDOWN)
+            # AsyncIOScheduler.shutdown only queues the work on the loop; the listener
+            # tells us when it has really happened.
+            scheduler.shutdown(wait=False)
+            try:
+                await asyncio.wait_for(stopped.wait(), SHUTDOWN_TIMEOUT_SECONDS)
+            except TimeoutError:
+                log.warning("housekeeping scheduler did not confirm its shutdown")
+        in_flight = [task for task in self._job_tasks if not task.done()]
+        for task in in_flight:
+            task.cancel()
+        if in_flight:
+            await asyncio.gather(*in_flight, return_exceptions=True)
+        log.info("housekeeping stopped")
