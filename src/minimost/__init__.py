@@ -1,0 +1,8 @@
+"""MiniMost: self-hosted team chat for private networks.
+
+Serve it with ``minimost`` or ``hypercorn "minimost:create_app()" --config hypercorn.toml``.
+"""
+
+from .app import create_app
+
+__all__ = ["create_app"]

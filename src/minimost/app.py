@@ -1,0 +1,121 @@
+"""The application factory: the whole boot sequence of MiniMost on one screen."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from quart import Quart
+
+from . import auth, calls, housekeeping, pages, presence, stun
+from .assets import register_assets
+from .db import Stores
+from .features import Feature
+from .paths import DataRoot, resource_dir
+from .runtime import Runtime
+from .security import load_or_create_secret_key
+from .settings import SettingsSource
+from .tls import TLSError, TLSFiles, ensure_certificates
+from .version import read_version
+
+log = logging.getLogger(__name__)
+
+# Registration order is boot order: storage opens first (inside ``pages``' lifespan the
+# stores are already usable), resets run before anything can serve, background services
+# start last and stop first.
+FEATURES: tuple[Feature, ...] = (
+    pages.FEATURE,
+    auth.FEATURE,
+    presence.FEATURE,
+    calls.FEATURE,
+    stun.FEATURE,
+    housekeeping.FEATURE,
+)
+
+
+def create_app(
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
+    tls: bool | None = None,
+) -> Quart:
+    """Build a MiniMost app.
+
+    ``data_dir``, ``settings`` (key-by-key overrides) and ``config`` (Quart config) let
+    tests and tools build an app without touching the environment; ``tls`` defaults to
+    provisioning certificates unless ``MINIMOST_SKIP_TLS`` is set.
+    """
+    configure_logging()
+    data_root = DataRoot.resolve(data_dir)
+    data_root.prepare()
+    source = SettingsSource.for_data_root(data_root, settings)
+    runtime = Runtime(
+        data_root=data_root,
+        settings_source=source,
+        settings=source.load(),
+        version=read_version(),
+        stores=Stores.for_data_root(data_root),
+    )
+
+    resources = resource_dir()
+    app = Quart(
+        "minimost",
+        template_folder=str(resources / "templates"),
+        static_folder=str(resources / "static"),
+    )
+    app.extensions["minimost"] = runtime
+    app.config.update(
+        SECRET_KEY=load_or_create_secret_key(data_root.secret_key_file),
+        MAX_CONTENT_LENGTH=runtime.settings.max_upload_bytes,
+        SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=1),
+        TLS=tls if tls is not None else not os.environ.get("MINIMOST_SKIP_TLS"),
+        HOUSEKEEPING=not os.environ.get("MINIMOST_SKIP_CLEANUP"),
+        HOUSEKEEPING_FIRST_RUN_SECONDS=5.0,
+        HOUSEKEEPING_INTERVAL_HOURS=24.0,
+    )
+    app.config.update(config or {})
+    if app.config["TLS"]:
+        runtime.tls = provision_tls(data_root.path)
+    register_assets(app, runtime)
+
+    runtime.while_serving("stores", runtime.stores.serving)
+    for feature in FEATURES:
+        if feature.enabled(runtime.settings):
+            feature.register(app, runtime)
+    app.while_serving(runtime.lifespan)
+    return app
+
+
+def configure_logging() -> None:
+    """Show MiniMost's own log lines beside Hypercorn's unless the host app set up logging."""
+    logger = logging.getLogger("minimost")
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter(
+            "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+            "%Y-%m-%d %H:%M:%S %z",
+        )
+    )
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def provision_tls(data_root: Path) -> TLSFiles | None:
+    """Create or reuse the local CA and leaf; on failure warn and carry on over HTTP."""
+    try:
+        return ensure_certificates(data_root)
+    except TLSError as error:
+        print(
+            f"warning: could not provision TLS certificates ({error}). "
+            "Calls will not work without HTTPS.",
+            file=sys.stderr,
+        )
+        return None

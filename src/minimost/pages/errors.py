@@ -1,0 +1,81 @@
+"""Generic error pages: fixed wording, JSON for API and fetch callers, HTML for browsers."""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Quart, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+
+log = logging.getLogger(__name__)
+
+MESSAGES: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "Bad request", "Bad request."),
+    401: ("unauthorized", "Sign-in required", "You need to sign in to do that."),
+    403: (
+        "forbidden",
+        "Forbidden",
+        "You do not have permission to access this resource.",
+    ),
+    404: ("not_found", "Not found", "The requested resource was not found."),
+    405: ("method_not_allowed", "Method not allowed", "Method not allowed."),
+    413: ("too_large", "Too large", "The request is too large."),
+    429: (
+        "rate_limited",
+        "Too many requests",
+        "Too many requests. Please slow down and try again.",
+    ),
+    500: (
+        "internal_error",
+        "Something went wrong",
+        "An internal error occurred. Please try again later.",
+    ),
+}
+
+
+def wants_json() -> bool:
+    """API paths, JSON bodies, XHR and clients preferring JSON get a JSON error."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return True
+    accept = request.accept_mimetypes
+    return accept.quality("application/json") > accept.quality("text/html")
+
+
+async def error_response(status: int, headers: dict[str, str] | None = None) -> Response:
+    code, title, message = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message}})
+    else:
+        response = Response(
+            await render_template("error.html", code=status, title=title, message=message),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def handle_http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    headers = {}
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    if status == 429 and getattr(error, "retry_after", None):
+        headers["Retry-After"] = str(error.retry_after)
+    return await error_response(status, headers)
+
+
+async def handle_unexpected_error(error: Exception) -> Response:
+    """Log the traceback server-side; the client only ever sees the generic text."""
+    if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
+        return await handle_http_error(error)
+    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
+    return await error_response(500)
+
+
+def register_error_handlers(app: Quart) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)
