@@ -1,0 +1,161 @@
+"""A real MiniMost under Hypercorn in its own process, for end-to-end tests.
+
+The test process binds the listening socket and hands it to Hypercorn (``fd://``), so
+the port is known before start, no other process can take it, and a restart serves the
+same address. Readiness is Hypercorn's own "Running on" line, read from its output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READY_MARKER = "Running on"
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+class LiveServer:
+    """One MiniMost server process on a fixed loopback port, restartable."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        settings: dict[str, Any] | None = None,
+        tls: bool = True,
+        log_path: Path | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.tls = tls
+        self.settings = {"stun_port": 0, **(settings or {})}
+        self.log_path = log_path or data_dir.parent / "server.log"
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.set_inheritable(True)
+        self.port = self.socket.getsockname()[1]
+        self.process: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+        self._drain: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "hypercorn", "minimost:create_app()"]
+        command += ["--bind", f"fd://{self.socket.fileno()}", "--workers", "1"]
+        if self.tls:
+            # The production config, with the certificate paths of this data root.
+            command += ["--config", str(REPO_ROOT / "hypercorn.toml")]
+            command += ["--certfile", str(self.data_dir / "cert.pem")]
+            return [*command, "--keyfile", str(self.data_dir / "key.pem")]
+        # Plain HTTP (as behind a TLS-terminating proxy): the same settings minus TLS.
+        return [*command, "--worker-class", "uvloop", "--graceful-timeout", "3"]
+
+    def working_dir(self) -> Path:
+        return self.data_dir.parent
+
+    def environment(self) -> dict[str, str]:
+        settings_file = self.data_dir.parent / "settings.json"
+        settings_file.write_text(json.dumps(self.settings))
+        env = {key: value for key, value in os.environ.items() if not key.startswith("MINIMOST_")}
+        env.update(
+            MINIMOST_DATA_DIR=str(self.data_dir),
+            MINIMOST_SETTINGS=str(settings_file),
+            PYTHONUNBUFFERED="1",
+        )
+        if not self.tls:
+            env["MINIMOST_SKIP_TLS"] = "1"
+        return env
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start Hypercorn; the factory creates the TLS files before Hypercorn loads them."""
+        self.output = []
+        self.process = subprocess.Popen(
+            self.command(),
+            cwd=self.working_dir(),
+            env=self.environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            pass_fds=() if self.socket.fileno() < 0 else (self.socket.fileno(),),
+        )
+        self._wait_until_ready(timeout)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        stream = self.process.stdout
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(stream, selectors.EVENT_READ)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.stop()
+                    raise ServerError(f"server not ready after {timeout} s:\n{self.log()}")
+                if not selector.select(remaining):
+                    continue
+                line = stream.readline()
+                if not line:
+                    self.process.wait()
+                    raise ServerError(f"server exited during startup:\n{self.log()}")
+                self.output.append(line)
+                if READY_MARKER in line:
+                    break
+        self._drain = threading.Thread(target=self._drain_output, args=(stream,), daemon=True)
+        self._drain.start()
+
+    def _drain_output(self, stream: Any) -> None:
+        for line in stream:
+            self.output.append(line)
+
+    def log(self) -> str:
+        return "".join(self.output)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> float:
+        """Signal the server and wait for it to exit; return how long that took."""
+        if self.process is None:
+            return 0.0
+        started = time.monotonic()
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise ServerError(f"server ignored signal {sig} for {timeout} s") from None
+        elapsed = time.monotonic() - started
+        if self._drain is not None:
+            self._drain.join(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.log_path.write_text(self.log())
+        self.process = None
+        return elapsed
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        try:
+            self.stop()
+        finally:
+            self.socket.close()
