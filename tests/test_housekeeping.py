@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 import os
@@ -170,6 +171,7 @@ def housekeeper_for(
         messages=db,
         settings_source=source,
         startup_settings=source.load(),
+        lock_path=root.path / "housekeeping.lock",
     )
 
 
@@ -590,6 +592,24 @@ async def test_settings_are_read_again_on_every_run(root: DataRoot, db: Database
     assert names(root.uploads_dir) == set()
     assert report.settings_error is None
     assert report.step(UPLOAD_AGE).files_deleted == 1
+
+
+async def test_only_one_process_of_a_deployment_runs_a_pass(root: DataRoot, db: Database) -> None:
+    make_file(root.uploads_dir, "old.pdf", age_days=100)
+    housekeeper = housekeeper_for(root, db)
+    other_worker = os.open(root.path / "housekeeping.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(other_worker, fcntl.LOCK_EX)
+        skipped = await housekeeper.run_once(now=NOW)
+    finally:
+        os.close(other_worker)
+    assert skipped.skipped_reason is not None
+    assert skipped.steps == []
+    assert names(root.uploads_dir) == {"old.pdf"}, "the other worker's pass owns the files"
+
+    ran = await housekeeper.run_once(now=NOW)
+    assert ran.skipped_reason is None
+    assert names(root.uploads_dir) == set()
 
 
 async def test_invalid_admin_settings_fall_back_to_startup_settings(

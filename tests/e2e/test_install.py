@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -103,6 +104,12 @@ def test_non_editable_install_serves_the_login_page(wheel: Path, tmp_path: Path)
         with urllib.request.urlopen(f"{server.url}{stylesheet.group(1)}", timeout=10) as css:
             assert css.status == 200
             assert b"--mm-" in css.read()
+        process = server.process
+        assert process is not None
+        elapsed = server.stop(signal.SIGINT)  # Ctrl-C in the admin's terminal
+        assert elapsed < 5, f"Ctrl-C took {elapsed:.1f} s"
+        assert process.returncode == 0, server.log()
+        assert "Traceback" not in server.log()
     finally:
         server.close()
     data_root = home / ".local" / "share" / "minimost"

@@ -12,10 +12,12 @@ the scheduler down without waiting and cancels a pass in flight, so shutdown is 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +54,7 @@ class PassReport:
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     settings_error: str | None = None
+    skipped_reason: str | None = None
     steps: list[StepReport] = field(default_factory=list)
 
     def step(self, name: str) -> StepReport:
@@ -65,6 +68,31 @@ class PassReport:
         return [report for report in self.steps if not report.ok]
 
 
+@contextmanager
+def deployment_lock(path: Path | None) -> Iterator[bool]:
+    """Hold an exclusive lock on ``path`` if free; yield whether this process holds it.
+
+    Every worker (or host sharing the data root) schedules passes, but only the one
+    holding the lock runs a pass, so two never purge the same files at once.
+    """
+    if path is None:
+        yield True
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 class Housekeeper:
     """Runs retention passes over one data root and its ``messages.db``."""
 
@@ -76,8 +104,10 @@ class Housekeeper:
         messages: Database,
         settings_source: SettingsSource,
         startup_settings: Settings,
+        lock_path: Path | None = None,
     ) -> None:
         self.uploads_dir = uploads_dir
+        self.lock_path = lock_path
         self.users_dir = users_dir
         self.messages = messages
         self.settings_source = settings_source
@@ -99,6 +129,7 @@ class Housekeeper:
             messages=runtime.stores.messages,
             settings_source=runtime.settings_source,
             startup_settings=runtime.settings,
+            lock_path=runtime.data_root.path / "housekeeping.lock",
         )
 
     # ------------------------------------------------------------------ one pass
@@ -108,9 +139,14 @@ class Housekeeper:
         async with self._pass_lock:
             await self._count("runs_started")
             report = PassReport(now=time.time() if now is None else now)
-            settings, report.settings_error = await self._current_settings()
-            for name, step in self._steps(settings, report.now):
-                report.steps.append(await self._run_step(name, step))
+            with deployment_lock(self.lock_path) as held:
+                if held:
+                    settings, report.settings_error = await self._current_settings()
+                    for name, step in self._steps(settings, report.now):
+                        report.steps.append(await self._run_step(name, step))
+                else:
+                    report.skipped_reason = "another MiniMost process is running housekeeping"
+                    log.info("housekeeping: %s; skipping this pass", report.skipped_reason)
             report.finished = time.monotonic()
             self.last_report = report
             await self._count("runs_completed")
