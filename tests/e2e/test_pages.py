@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, expect
 
 from minimost.version import read_version
 from tests.e2e.conftest import screenshot
@@ -39,3 +40,20 @@ def test_about_page_offers_the_ca_certificate(live_server: LiveServer, page: Pag
         link.click()
     assert download.value.suggested_filename == "minimost-ca.pem"
     screenshot(page, "about-page")
+
+
+@pytest.mark.parametrize(
+    ("scheme", "background"), [("dark", "rgb(14, 18, 23)"), ("light", "rgb(238, 241, 245)")]
+)
+def test_pages_follow_the_system_colour_scheme(
+    live_server: LiveServer, browser: Browser, scheme: str, background: str
+) -> None:
+    context = browser.new_context(ignore_https_errors=True, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/no-such-page")
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
+        expect(page.get_by_text("The requested resource was not found.")).to_be_visible()
+        screenshot(page, f"error-page-{scheme}")
+    finally:
+        context.close()
