@@ -1,10 +1,56 @@
-"""Secrets shared by every worker: the key that signs session cookies."""
+"""Request-level protection shared by every feature: secrets, CSRF, headers, client address.
+
+Every route is private unless its view is marked ``@public``; every state-changing
+request needs the CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, TypeVar
+
+from quart import Quart, Response, current_app, g, redirect, request, session
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CSRF_SESSION_KEY = "_csrf_token"
+CSRF_FORM_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": (
+        "camera=(self), microphone=(self), display-capture=(self), geolocation=(), "
+        "payment=(), usb=(), interest-cohort=()"
+    ),
+}
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def load_or_create_secret_key(path: Path) -> str:
@@ -24,3 +70,120 @@ def load_or_create_secret_key(path: Path) -> str:
     if not key:
         raise RuntimeError(f"{path} is empty; delete it to have a new key created")
     return key
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without signing in (everything else is private)."""
+    view.minimost_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def passive(view: F) -> F:
+    """Mark a view as background traffic: it does not keep an idle session alive."""
+    view.minimost_passive = True  # type: ignore[attr-defined]
+    return view
+
+
+def view_flag(name: str) -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, name, False))
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, minted on first use (template global)."""
+    token = session.get(CSRF_SESSION_KEY)
+    if not isinstance(token, str) or len(token) != 64:
+        token = secrets.token_hex(32)
+        session[CSRF_SESSION_KEY] = token
+    return token
+
+
+async def csrf_token_is_valid() -> bool:
+    expected = session.get(CSRF_SESSION_KEY)
+    if not isinstance(expected, str) or not expected:
+        return False
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        sent = (await request.form).get(CSRF_FORM_FIELD)
+    return isinstance(sent, str) and secrets.compare_digest(sent, expected)
+
+
+def client_ip(trusted_proxies: Iterable[str] = ()) -> str:
+    """The client's address; ``X-Forwarded-For`` counts only behind a trusted proxy.
+
+    Walks the forwarded chain from the right, skipping trusted proxies, so a client
+    cannot pick its own rate-limit key by sending the header itself.
+    """
+    remote = request.remote_addr or "unknown"
+    networks = [ipaddress.ip_network(entry, strict=False) for entry in trusted_proxies]
+    if not networks or not _in_networks(remote, networks):
+        return remote
+    forwarded = [
+        part.strip()
+        for header in request.headers.getlist("X-Forwarded-For")
+        for part in header.split(",")
+        if part.strip()
+    ]
+    for address in reversed(forwarded):
+        if not _in_networks(address, networks):
+            return address
+    return forwarded[0] if forwarded else remote
+
+
+def _in_networks(
+    address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def register_security_headers(app: Quart) -> None:
+    @app.after_request
+    async def security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.scheme in ("https", "wss"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
+
+def register_request_guards(app: Quart) -> None:
+    """Who may ask (signed in unless ``@public``), then whether the request is forged."""
+    from .audit_trail import audit
+    from .pages.errors import error_response, wants_json
+
+    @app.before_request
+    async def require_sign_in() -> Response | None:
+        if request.endpoint is None or request.endpoint == "static":
+            return None
+        if view_flag("minimost_public") or g.get("minimost_session") is not None:
+            return None
+        if wants_json():
+            return await error_response(401)
+        return redirect("/login")
+
+    @app.before_request
+    async def require_csrf_token() -> Response | None:
+        if request.method in SAFE_METHODS or request.endpoint is None:
+            return None
+        if await csrf_token_is_valid():
+            return None
+        return await error_response(403)
+
+    @app.after_request
+    async def audit_refusals(response: Response) -> Response:
+        if response.status_code in (401, 403):
+            signed_in = g.get("minimost_session")
+            audit(
+                "access_denied",
+                "failure",
+                user=signed_in.username if signed_in else None,
+                detail=f"{request.method} {request.path}",
+            )
+        return response

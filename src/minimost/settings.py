@@ -6,6 +6,7 @@ named, because silently falling back to a default has surprised admins before.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
@@ -47,6 +48,7 @@ class Settings:
     audit_log_max_age_days: float
     audit_log_backups: int
     rate_limit_enabled: bool
+    trusted_proxies: tuple[str, ...]
     max_event_streams_per_user: int
     rate_limits: Mapping[str, tuple[int, float]]
 
@@ -100,6 +102,17 @@ def _valid_channel_list(value: Any) -> bool:
     )
 
 
+def _valid_networks(value: Any) -> bool:
+    if not isinstance(value, list):
+        return False
+    try:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _valid_rate_limits(value: Any) -> bool:
     if not isinstance(value, dict) or not set(value) <= set(RATE_LIMIT_ACTIONS):
         return False
@@ -141,6 +154,11 @@ RULES: dict[str, Rule] = {
     "audit_log_max_age_days": _number(minimum=0, note=" (0 turns age rotation off)"),
     "audit_log_backups": _int_range(0),
     "rate_limit_enabled": Rule("true or false", lambda v: isinstance(v, bool)),
+    "trusted_proxies": Rule(
+        'a list of the reverse proxies\' IP addresses or networks (e.g. "10.0.0.5")',
+        _valid_networks,
+        tuple,
+    ),
     "max_event_streams_per_user": _int_range(1, 1000),
     "rate_limits": Rule(
         "an object mapping any of " + ", ".join(RATE_LIMIT_ACTIONS) + " to [max requests > 0, "

@@ -1,0 +1,58 @@
+"""Per-action rate limits from ``settings.json``, enforced by quart-rate-limiter.
+
+Each app wraps its own copy of a limited view, so two apps in one process (tests, or
+workers with different settings) never share limits. Keys come from the client
+address (``X-Forwarded-For`` only behind a trusted proxy) or the signed-in user.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, Literal
+
+from quart import Quart, current_app, g
+from quart_rate_limiter import RateLimit, RateLimiter, RateLimitExceeded, rate_limit
+
+from .runtime import Runtime, get_runtime
+from .security import client_ip
+
+View = Callable[..., Awaitable[Any]]
+
+
+def rate_limit_message(retry_after: int) -> str:
+    seconds = max(1, retry_after)
+    unit = "second" if seconds == 1 else "seconds"
+    return f"You're doing that too quickly. Please wait {seconds} {unit} and try again."
+
+
+async def ip_key() -> str:
+    return client_ip(get_runtime(current_app).settings.trusted_proxies)
+
+
+async def user_key() -> str:
+    """The signed-in user, so one person's limit follows them across addresses."""
+    signed_in = g.get("minimost_session")
+    return f"user:{signed_in.username}" if signed_in else f"ip:{await ip_key()}"
+
+
+def register_rate_limiter(app: Quart, runtime: Runtime) -> None:
+    limiter = RateLimiter(app, key_function=ip_key, enabled=runtime.settings.rate_limit_enabled)
+    runtime.services["rate_limiter"] = limiter
+
+
+def limited(runtime: Runtime, view: View, action: str, *, by: Literal["ip", "user"] = "ip") -> View:
+    """This app's copy of ``view`` limited by the ``rate_limits[action]`` setting."""
+
+    @functools.wraps(view)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return await view(*args, **kwargs)
+
+    count, window = runtime.settings.rate_limits[action]
+    key = user_key if by == "user" else ip_key
+    limit = RateLimit(count, timedelta(seconds=window), key_function=key)
+    return rate_limit(limits=[limit])(wrapper)
+
+
+__all__ = ["RateLimitExceeded", "limited", "rate_limit_message", "register_rate_limiter"]
