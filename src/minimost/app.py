@@ -14,23 +14,25 @@ from quart import Quart
 
 from . import auth, calls, housekeeping, pages, presence, stun
 from .assets import register_assets
+from .audit import AuditLog
 from .db import Stores
 from .features import Feature
 from .paths import DataRoot, resource_dir
 from .runtime import Runtime
-from .security import load_or_create_secret_key
+from .security import load_or_create_secret_key, register_security_headers
 from .settings import SettingsSource
 from .tls import TLSError, TLSFiles, ensure_certificates
 from .version import read_version
 
 log = logging.getLogger(__name__)
 
-# Registration order is boot order: storage opens first (inside ``pages``' lifespan the
-# stores are already usable), resets run before anything can serve, background services
-# start last and stop first.
+# Registration order is boot order. Auth comes first: it resolves the session and guards
+# every later route (sign-in, CSRF, rate limits). The stores open before any feature's
+# services, resets run before anything can serve, background services start last and
+# stop first.
 FEATURES: tuple[Feature, ...] = (
-    pages.FEATURE,
     auth.FEATURE,
+    pages.FEATURE,
     presence.FEATURE,
     calls.FEATURE,
     stun.FEATURE,
@@ -82,13 +84,21 @@ def create_app(
     app.config.update(config or {})
     if app.config["TLS"]:
         runtime.tls = provision_tls(data_root.path)
+    runtime.audit = AuditLog(
+        data_root.audit_log,
+        max_size_mb=runtime.settings.audit_log_max_size_mb,
+        max_age_days=runtime.settings.audit_log_max_age_days,
+        backups=runtime.settings.audit_log_backups,
+    )
     register_assets(app, runtime)
+    register_security_headers(app)
 
     runtime.while_serving("stores", runtime.stores.serving)
     for feature in FEATURES:
         if feature.enabled(runtime.settings):
             feature.register(app, runtime)
     app.while_serving(runtime.lifespan)
+    app.after_serving(runtime.audit.close)
     return app
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from quart import Quart, url_for
 
 from .runtime import Runtime
+from .security import csrf_token
 
 MAX_MESSAGE_CHARS = 10_000
 
@@ -55,4 +56,6 @@ def register_assets(app: Quart, runtime: Runtime) -> None:
             "max_avatar_mb": settings.max_avatar_size_mb,
             "max_message_chars": MAX_MESSAGE_CHARS,
             "stun_port": runtime.services.get("stun_port", settings.stun_port),
+            "csrf_token": csrf_token,
+            "password_min_length": max(15, settings.password_min_length),
         }

@@ -15,6 +15,7 @@ from .paths import DataRoot
 from .settings import Settings, SettingsSource
 
 if TYPE_CHECKING:
+    from .audit import AuditLog
     from .tls import TLSFiles
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class Runtime:
     version: str
     stores: Stores
     tls: TLSFiles | None = None
+    audit: AuditLog | None = None
     services: dict[str, object] = field(default_factory=dict)
     _serving: list[tuple[str, ServiceFactory]] = field(default_factory=list)
 

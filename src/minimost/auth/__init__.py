@@ -1,16 +1,47 @@
-"""Who a user is: the sign-in page (and, as it grows, accounts and sessions)."""
+"""Who a user is: accounts, sessions, sign-in pages and the account API."""
 
 from __future__ import annotations
 
-from quart import Quart
+import contextlib
+
+from quart import Quart, Response, request
 
 from ..features import Feature
+from ..pages.errors import error_response
+from ..ratelimits import RateLimitExceeded, rate_limit_message, register_rate_limiter
 from ..runtime import Runtime
-from .routes import blueprint
+from ..security import register_request_guards
+from . import api, cli, routes
+from .sessions import register_session_loading
 
 
 def register(app: Quart, runtime: Runtime) -> None:
-    app.register_blueprint(blueprint)
+    register_session_loading(app, runtime)
+    register_request_guards(app)
+    register_rate_limiter(app, runtime)
+    app.register_blueprint(routes.build_blueprint(runtime))
+    app.register_blueprint(api.build_blueprint(runtime))
+    cli.register_commands(app)
+
+    @app.errorhandler(RateLimitExceeded)
+    async def rate_limited(error: RateLimitExceeded) -> Response:
+        retry_after = int(error.retry_after)
+        page = await routes.rate_limited_page(retry_after)
+        if page is not None:
+            return page
+        return await error_response(
+            429, {"Retry-After": str(retry_after)}, message=rate_limit_message(retry_after)
+        )
+
+    @app.before_request
+    async def remember_served_url() -> None:
+        """Reset links printed by the admin command point where users really connect."""
+        if app.config.get("MINIMOST_SERVED_URL") == request.host_url:
+            return
+        app.config["MINIMOST_SERVED_URL"] = request.host_url
+        marker = runtime.data_root.path / cli.SERVED_URL_FILE
+        with contextlib.suppress(OSError):
+            marker.write_text(request.host_url.rstrip("/") + "\n")
 
 
 FEATURE = Feature("auth", register)

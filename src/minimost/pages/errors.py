@@ -7,6 +7,9 @@ import logging
 from quart import Quart, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from ..api import ApiError, error_body
+from ..audit_trail import audit
+
 log = logging.getLogger(__name__)
 
 MESSAGES: dict[int, tuple[str, str, str]] = {
@@ -43,8 +46,11 @@ def wants_json() -> bool:
     return accept.quality("application/json") > accept.quality("text/html")
 
 
-async def error_response(status: int, headers: dict[str, str] | None = None) -> Response:
-    code, title, message = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+async def error_response(
+    status: int, headers: dict[str, str] | None = None, *, message: str | None = None
+) -> Response:
+    code, title, default_message = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+    message = message or default_message
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     else:
@@ -73,9 +79,15 @@ async def handle_unexpected_error(error: Exception) -> Response:
     if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
         return await handle_http_error(error)
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
+    audit("server_error", "failure", detail=f"{request.method} {request.path}")
     return await error_response(500)
 
 
+async def handle_api_error(error: ApiError) -> Response:
+    return error_body(error.status, error.code, error.message)
+
+
 def register_error_handlers(app: Quart) -> None:
+    app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, abort, redirect, render_template, send_file
+from quart import Blueprint, Response, abort, render_template, send_file
 
+from ..auth import actions, sessions
 from ..runtime import get_runtime
+from ..security import public
 
 blueprint = Blueprint("pages", __name__)
 
 
 @blueprint.get("/")
-async def home() -> Response:
-    return redirect("/login")
+async def home() -> str:
+    """The signed-in landing page (anonymous visitors are sent to /login by the guard)."""
+    signed_in = sessions.current()
+    assert signed_in is not None
+    user = await actions.account_summary(get_runtime(), signed_in.username)
+    return await render_template("home.html", user=user)
 
 
 @blueprint.get("/about")
+@public
 async def about() -> str:
     return await render_template("about.html", tls_ca_available=_ca_file_exists())
 
 
 @blueprint.get("/ca.pem")
+@public
 async def ca_certificate() -> Response:
     """Let users download the local CA so their browser trusts this server."""
     if not _ca_file_exists():

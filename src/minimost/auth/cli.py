@@ -1,0 +1,60 @@
+"""``minimost reset-password USER``: an admin's one-time link to set a new password."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import click
+from quart import Quart
+
+from ..runtime import Runtime, get_runtime
+from . import actions
+
+SERVED_URL_FILE = "served-url"
+
+
+def default_base_url(runtime: Runtime) -> str:
+    """Where users reach this server: as last seen by the server, else the CLI default."""
+    try:
+        recorded = (runtime.data_root.path / SERVED_URL_FILE).read_text().strip()
+    except OSError:
+        recorded = ""
+    if recorded:
+        return recorded
+    tls = not os.environ.get("MINIMOST_SKIP_TLS") and (runtime.data_root.path / "cert.pem").exists()
+    return f"{'https' if tls else 'http'}://127.0.0.1:5000"
+
+
+def register_commands(app: Quart) -> None:
+    @app.cli.command("reset-password")
+    @click.argument("username")
+    @click.option(
+        "--expires",
+        default=60,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Minutes until the link expires.",
+    )
+    @click.option(
+        "--base-url",
+        default=None,
+        help="Address users open MiniMost at (default: where it was last served).",
+    )
+    def reset_password(username: str, expires: int, base_url: str | None) -> None:
+        """Print a one-time link that lets USER choose a new password."""
+        runtime = get_runtime(app)
+
+        async def create() -> actions.ResetLink:
+            async with runtime.stores.serving():
+                return await actions.create_reset_link(runtime, username, expires)
+
+        try:
+            link = asyncio.run(create())
+        except actions.AccountError as error:
+            click.echo(f"Error: {error}", err=True)
+            raise SystemExit(1) from error
+        base = (base_url or default_base_url(runtime)).rstrip("/")
+        unit = "minute" if expires == 1 else "minutes"
+        click.echo(f"Password reset URL for '{link.username}' (expires in {expires} {unit}):")
+        click.echo(f"{base}/reset-password/{link.token}")

@@ -1,0 +1,1 @@
+"""Channels and messages (the chat itself)."""
