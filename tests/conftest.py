@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from quart import Quart
+from quart import Quart, Response
+from quart.testing import QuartClient
 
 from minimost import create_app
 
@@ -63,3 +65,67 @@ async def app(make_app: AppFactory) -> AsyncIterator[Quart]:
     application = make_app()
     async with application.test_app():
         yield application
+
+
+GOOD_PASSWORD = "Correct-Horse-Battery-9"
+CSRF_FIELD = re.compile(
+    r'name="csrf_token" value="([0-9a-f]{64})"|name="csrf-token" content="([0-9a-f]{64})"'
+)
+
+
+async def csrf_token_of(client: QuartClient) -> str:
+    """The CSRF token as a browser gets it: from the page it is on (sign-in or home)."""
+    response = await client.get("/login")
+    if response.status_code == 302:
+        response = await client.get(response.headers["Location"])
+    found = CSRF_FIELD.search(await response.get_data(as_text=True))
+    assert found, "the page carries a CSRF token"
+    return found.group(1) or found.group(2)
+
+
+PEER = {"client": ("127.0.0.1", 50123)}
+
+
+class UserClient:
+    """A test client that behaves like a browser tab: cookie jar plus CSRF token.
+
+    Requests come from 127.0.0.1 like a real peer (Quart's test client says "<local>").
+    """
+
+    def __init__(self, client: QuartClient, token: str, username: str | None = None) -> None:
+        self.client = client
+        self.token = token
+        self.username = username
+
+    async def form(self, path: str, data: dict[str, str], **kwargs: Any) -> Response:
+        return await self.client.post(
+            path, form={**data, "csrf_token": self.token}, scope_base=PEER, **kwargs
+        )
+
+    async def api(self, method: str, path: str, **kwargs: Any) -> Response:
+        headers = {"X-CSRF-Token": self.token, "Accept": "application/json"}
+        headers.update(kwargs.pop("headers", {}))
+        return await self.client.open(
+            path, method=method, headers=headers, scope_base=PEER, **kwargs
+        )
+
+    async def get(self, path: str, **kwargs: Any) -> Response:
+        return await self.client.get(path, scope_base=PEER, **kwargs)
+
+
+async def browser_for(app: Quart) -> UserClient:
+    client = app.test_client()
+    return UserClient(client, await csrf_token_of(client))
+
+
+async def sign_up(app: Quart, username: str = "alice", password: str = GOOD_PASSWORD) -> UserClient:
+    """A new account made through the real sign-up form, signed in."""
+    user = await browser_for(app)
+    response = await user.form(
+        "/signup", {"username": username, "password": password, "confirm_password": password}
+    )
+    assert response.status_code == 302, await response.get_data(as_text=True)
+    assert response.headers["Location"] == "/"
+    user.username = username
+    user.token = await csrf_token_of(user.client)
+    return user

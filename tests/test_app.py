@@ -15,8 +15,9 @@ from minimost import create_app
 from minimost.cli import cli
 from minimost.paths import resource_dir
 from minimost.runtime import get_runtime
+from minimost.security import public
 from minimost.version import read_version
-from tests.conftest import AppFactory
+from tests.conftest import AppFactory, browser_for
 
 
 def test_data_root_from_environment_is_created(
@@ -143,15 +144,14 @@ async def test_oversized_request_gets_413(make_app: AppFactory) -> None:
     app = make_app(max_upload_size_mb=1)
 
     @app.post("/echo-size")
+    @public
     async def echo_size() -> str:
         return str(len(await request.get_data()))
 
     async with app.test_app():
-        client = app.test_client()
-        fits = await client.post("/echo-size", data=b"x" * (1024 * 1024))
-        response = await client.post(
-            "/echo-size", data=b"x" * (1024 * 1024 + 1), headers={"Accept": "application/json"}
-        )
+        user = await browser_for(app)
+        fits = await user.api("POST", "/echo-size", data=b"x" * (1024 * 1024))
+        response = await user.api("POST", "/echo-size", data=b"x" * (1024 * 1024 + 1))
     assert fits.status_code == 200
     assert await fits.get_data(as_text=True) == str(1024 * 1024)
     assert response.status_code == 413
@@ -164,6 +164,7 @@ async def test_unexpected_error_gets_generic_500_without_details(
     app = make_app()
 
     @app.get("/boom")
+    @public
     async def boom() -> str:
         raise RuntimeError("secret internal detail")
 

@@ -16,7 +16,14 @@ from tests.conftest import AppFactory
 from tests.original_install import MESSAGES, write_original_data_root
 
 EXPECTED_TABLES = {
-    "auth": {"users", "password_history", "user_settings", "password_reset_tokens"},
+    "auth": {
+        "users",
+        "password_history",
+        "user_settings",
+        "password_reset_tokens",
+        "sessions",
+        "deleted_usernames",
+    },
     "presence": {
         "presence",
         "typing",
@@ -47,6 +54,7 @@ EXPECTED_COLUMNS = {
         "failed_attempts",
         "lockout_until",
         "password_set_ts",
+        "sessions_revoked_ts",
     ],
     ("auth", "user_settings"): ["username", "name_color", "avatar_file", "bio"],
     ("presence", "call_participants"): [
@@ -119,6 +127,7 @@ async def test_fresh_data_root_gets_every_table_and_column(
         assert [row[1] for row in info] == columns
     messages = db_path(data_dir, "messages")
     assert sync_rows(messages, "PRAGMA user_version") == [(2,)]
+    assert sync_rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(2,)]
     assert sync_rows(messages, "PRAGMA auto_vacuum") == [(2,)], "incremental on new files"
     triggers = {
         row[0]
