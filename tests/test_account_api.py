@@ -579,6 +579,8 @@ async def test_soft_delete(app: Quart, data_dir: Path) -> None:
         (time.time(),),
     )
     assert rows(messages_db, "SELECT 1 FROM read_state WHERE user = 'alice'")
+    away = await alice.api("PUT", "/api/presence/override", json={"override": "idle"})
+    assert away.status_code == 200
     assert rows(presence_db, "SELECT 1 FROM presence WHERE user = 'alice'")
 
     response = await delete_account(alice, "soft")

@@ -34,7 +34,10 @@ def concrete_path(rule: Rule) -> str:
 
 
 def routes(app: Quart) -> Iterator[tuple[Rule, str]]:
+    """HTTP routes (the websocket route has its own handshake tests)."""
     for rule in app.url_map.iter_rules():
+        if rule.websocket:
+            continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             yield rule, method
 

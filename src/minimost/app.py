@@ -12,7 +12,7 @@ from typing import Any
 
 from quart import Quart
 
-from . import auth, calls, housekeeping, pages, presence, stun
+from . import auth, calls, housekeeping, pages, presence, realtime, stun
 from .assets import register_assets
 from .audit import AuditLog
 from .db import Stores
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 FEATURES: tuple[Feature, ...] = (
     auth.FEATURE,
     pages.FEATURE,
+    realtime.FEATURE,
     presence.FEATURE,
     calls.FEATURE,
     stun.FEATURE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
@@ -33,6 +34,7 @@ class Runtime:
     tls: TLSFiles | None = None
     audit: AuditLog | None = None
     services: dict[str, object] = field(default_factory=dict)
+    serving: asyncio.Event = field(default_factory=asyncio.Event)
     _serving: list[tuple[str, ServiceFactory]] = field(default_factory=list)
 
     def while_serving(self, name: str, factory: ServiceFactory) -> None:
@@ -48,8 +50,12 @@ class Runtime:
             for name, factory in self._serving:
                 log.debug("starting %s", name)
                 await stack.enter_async_context(factory())
-            yield
-            log.debug("stopping services")
+            self.serving.set()
+            try:
+                yield
+            finally:
+                self.serving.clear()
+                log.debug("stopping services")
 
 
 def get_runtime(app: Quart | None = None) -> Runtime:

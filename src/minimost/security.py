@@ -13,7 +13,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from quart import Quart, Response, current_app, g, redirect, request, session
+from quart import (
+    Quart,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    websocket,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,8 +94,13 @@ def passive(view: F) -> F:
     return view
 
 
+def incoming() -> Any:
+    """The current request, or the websocket handshake when there is no request."""
+    return request if has_request_context() else websocket
+
+
 def view_flag(name: str) -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
+    view = current_app.view_functions.get(incoming().endpoint or "")
     return bool(getattr(view, name, False))
 
 
@@ -117,13 +132,14 @@ def client_ip(trusted_proxies: Iterable[str] = ()) -> str:
     Walks the forwarded chain from the right, skipping trusted proxies, so a client
     cannot pick its own rate-limit key by sending the header itself.
     """
-    remote = request.remote_addr or "unknown"
+    current = incoming()
+    remote = current.remote_addr or "unknown"
     networks = [ipaddress.ip_network(entry, strict=False) for entry in trusted_proxies]
     if not networks or not _in_networks(remote, networks):
         return remote
     forwarded = [
         part.strip()
-        for header in request.headers.getlist("X-Forwarded-For")
+        for header in current.headers.getlist("X-Forwarded-For")
         for part in header.split(",")
         if part.strip()
     ]

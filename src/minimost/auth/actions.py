@@ -17,6 +17,7 @@ from typing import Any, Literal
 from ..audit_trail import audit
 from ..chat import store as chat_store
 from ..presence import store as presence_store
+from ..realtime import Audience, recorded_changes
 from ..runtime import Runtime
 from . import sessions, store
 from .avatars import normalize_avatar
@@ -87,11 +88,13 @@ async def sign_up(runtime: Runtime, username: str, password: str, confirm: str) 
     except sqlite3.IntegrityError as error:
         raise AccountError("User already exists") from error
     channels = runtime.settings.channels
-    async with runtime.stores.messages.transaction() as connection:
-        await chat_store.seed_read_watermarks(connection, username, channels, now)
-        await chat_store.insert_system_notice(
-            connection, channels[0], welcome_text(username), max(time.time(), now + 1e-6)
+    async with recorded_changes(runtime) as changes:
+        await chat_store.seed_read_watermarks(changes.connection, username, channels, now)
+        notice = await chat_store.insert_system_notice(
+            changes.connection, channels[0], welcome_text(username), max(time.time(), now + 1e-6)
         )
+        await changes.record("message.created", Audience(channel=channels[0]), notice)
+        await changes.record("user.created", Audience.everyone(), {"username": username})
     audit("account_create", "success", user=username)
     return username
 
@@ -146,19 +149,18 @@ async def sign_in(runtime: Runtime, username: str, password: str) -> str:
 
 
 async def open_session(runtime: Runtime, username: str) -> None:
-    """Start the signed-in session and show the user online."""
+    """Start the signed-in session (presence follows once a tab connects)."""
     await sessions.start_session(runtime, username)
-    async with runtime.stores.presence.transaction() as connection:
-        await presence_store.set_state(connection, username, "active", time.time())
     audit("login", "success", user=username)
 
 
 async def sign_out(runtime: Runtime, signed_in: sessions.CurrentSession) -> None:
-    """Sign out here and everywhere else, and show the user offline."""
+    """Sign out here and everywhere else, and show the user offline at once."""
     await sessions.end_all_sessions(runtime, signed_in.username)
     sessions.forget_cookie()
     async with runtime.stores.presence.transaction() as connection:
         await presence_store.set_state(connection, signed_in.username, "offline", time.time())
+    await runtime.services["presence"].forget(signed_in.username)
     audit("logout", "success", user=signed_in.username)
 
 
@@ -238,10 +240,12 @@ async def create_reset_link(runtime: Runtime, username: str, minutes: int) -> Re
     now = time.time()
     async with runtime.stores.auth.transaction() as connection:
         await store.create_reset_token(connection, token, canonical, now + minutes * 60)
-    async with runtime.stores.messages.transaction() as connection:
-        await chat_store.insert_system_notice(
-            connection, dm_channel("system", canonical), reset_notice(minutes), now
+    channel = dm_channel("system", canonical)
+    async with recorded_changes(runtime) as changes:
+        notice = await chat_store.insert_system_notice(
+            changes.connection, channel, reset_notice(minutes), now
         )
+        await changes.record("message.created", Audience(channel=channel), notice)
     return ResetLink(canonical, token, minutes)
 
 
@@ -305,7 +309,15 @@ async def update_profile(
         raise AccountError(f"Your bio can be at most {MAX_BIO_CHARS} characters.")
     async with runtime.stores.auth.transaction() as connection:
         await store.save_profile(connection, username, name_color, bio)
-    return await account_summary(runtime, username)
+    return await _announce_profile(runtime, username)
+
+
+async def _announce_profile(runtime: Runtime, username: str) -> dict[str, Any]:
+    """Tell every client how the user now looks (name colour, bio, avatar)."""
+    summary = await account_summary(runtime, username)
+    async with recorded_changes(runtime) as changes:
+        await changes.record("user.updated", Audience.everyone(), summary)
+    return summary
 
 
 def avatar_path(runtime: Runtime, avatar_file: str) -> Path:
@@ -328,9 +340,8 @@ async def set_avatar(runtime: Runtime, username: str, upload: bytes) -> str:
         previous = await store.set_avatar_file(connection, username, filename)
     if previous:
         await asyncio.to_thread(_remove_quietly, avatar_path(runtime, previous))
-    url = avatar_url(username, filename)
-    assert url is not None
-    return url
+    summary = await _announce_profile(runtime, username)
+    return summary["avatar_url"]
 
 
 async def remove_avatar(runtime: Runtime, username: str) -> None:
@@ -338,6 +349,7 @@ async def remove_avatar(runtime: Runtime, username: str) -> None:
         previous = await store.set_avatar_file(connection, username, None)
     if previous:
         await asyncio.to_thread(_remove_quietly, avatar_path(runtime, previous))
+    await _announce_profile(runtime, username)
 
 
 async def avatar_file_of(runtime: Runtime, username: str) -> Path | None:
@@ -378,14 +390,18 @@ async def delete_account(
     if user is None or not await verify_password_async(user["password_hash"], password):
         raise AccountError("Incorrect password.", status=403)
     avatar = await avatar_file_of(runtime, username)
-    async with runtime.stores.messages.transaction() as connection:
+    async with recorded_changes(runtime) as changes:
         if mode == "soft":
-            await chat_store.anonymise_messages(connection, username, DELETED_USER)
+            await chat_store.anonymise_messages(changes.connection, username, DELETED_USER)
         else:
-            await chat_store.delete_messages_and_reactions(connection, username)
-        await chat_store.delete_read_state(connection, username)
+            await chat_store.delete_messages_and_reactions(changes.connection, username)
+        await chat_store.delete_read_state(changes.connection, username)
+        await changes.record(
+            "user.deleted", Audience.everyone(), {"username": username, "mode": mode}
+        )
     async with runtime.stores.presence.transaction() as connection:
         await presence_store.forget_user(connection, username)
+    await runtime.services["presence"].forget(username)
     await sessions.end_all_sessions(runtime, username)
     async with runtime.stores.auth.transaction() as connection:
         await store.delete_account_rows(connection, username, time.time())

@@ -13,11 +13,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from quart import Quart, g, request, session
+from quart import Quart, g, session
 
 from ..audit_trail import audit
 from ..runtime import Runtime, get_runtime
-from ..security import client_ip, view_flag
+from ..security import client_ip, incoming, view_flag
 from . import store
 
 SESSION_USER = "user"
@@ -72,7 +72,7 @@ async def start_session(runtime: Runtime, username: str) -> str:
             sid,
             username,
             now,
-            user_agent=request.headers.get("User-Agent"),
+            user_agent=incoming().headers.get("User-Agent"),
             ip=client_ip(runtime.settings.trusted_proxies),
         )
     _write_cookie(username, sid, now)
@@ -92,7 +92,7 @@ async def rotate_session_id(runtime: Runtime, signed_in: CurrentSession) -> str:
             sid,
             signed_in.username,
             now,
-            user_agent=request.headers.get("User-Agent"),
+            user_agent=incoming().headers.get("User-Agent"),
             ip=client_ip(runtime.settings.trusted_proxies),
         )
     _write_cookie(signed_in.username, sid, now)
@@ -166,7 +166,7 @@ async def _adopt_legacy_cookie(
             sid,
             username,
             now,
-            user_agent=request.headers.get("User-Agent"),
+            user_agent=incoming().headers.get("User-Agent"),
             ip=client_ip(runtime.settings.trusted_proxies),
         )
     _write_cookie(username, sid, now)
@@ -194,8 +194,9 @@ def register_session_loading(app: Quart, runtime: Runtime) -> None:
     )
 
     @app.before_request
+    @app.before_websocket
     async def resolve_session() -> None:
-        if request.endpoint == "static":
+        if incoming().endpoint == "static":
             g.minimost_session = None
             return
         signed_in, timed_out_user = await load_session(get_runtime())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiosqlite
 
 SYSTEM_SENDER = "system"
@@ -9,14 +11,22 @@ SYSTEM_SENDER = "system"
 
 async def insert_system_notice(
     connection: aiosqlite.Connection, channel: str, text: str, now: float
-) -> int:
+) -> dict[str, Any]:
+    """Post a notice from MiniMost; return the message as clients receive it."""
     cursor = await connection.execute(
         "INSERT INTO messages (channel, sender, content, content_type, ts) "
         "VALUES (?, ?, ?, 'system', ?)",
         (channel, SYSTEM_SENDER, text, now),
     )
     assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return {
+        "id": cursor.lastrowid,
+        "channel": channel,
+        "sender": SYSTEM_SENDER,
+        "content": text,
+        "content_type": "system",
+        "ts": now,
+    }
 
 
 async def seed_read_watermarks(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from quart import Quart, Response, jsonify, render_template, request
+from quart import Quart, Response, has_request_context, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from ..api import ApiError, error_body
 from ..audit_trail import audit
+from ..security import incoming
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ MESSAGES: dict[int, tuple[str, str, str]] = {
 
 
 def wants_json() -> bool:
-    """API paths, JSON bodies, XHR and clients preferring JSON get a JSON error."""
+    """API paths, JSON bodies, XHR, websocket handshakes and JSON-preferring clients."""
+    if not has_request_context():
+        return True
     if request.path.startswith("/api/") or request.is_json:
         return True
     if request.headers.get("X-Requested-With") == "XMLHttpRequest":
@@ -78,8 +81,10 @@ async def handle_unexpected_error(error: Exception) -> Response:
     """Log the traceback server-side; the client only ever sees the generic text."""
     if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
         return await handle_http_error(error)
-    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
-    audit("server_error", "failure", detail=f"{request.method} {request.path}")
+    current = incoming()
+    method = getattr(current, "method", "WEBSOCKET")
+    log.exception("unhandled error on %s %s", method, current.path, exc_info=error)
+    audit("server_error", "failure", detail=f"{method} {current.path}")
     return await error_response(500)
 
 

@@ -37,3 +37,41 @@ async def forget_user(connection: aiosqlite.Connection, username: str) -> None:
         ("call_participants", "username"),
     ):
         await connection.execute(f"DELETE FROM {table} WHERE {column} = ?", (username,))
+
+
+async def record_live_state(
+    connection: aiosqlite.Connection, username: str, state: str, now: float
+) -> None:
+    """Persist what the user's tabs report, keeping any override."""
+    await connection.execute(
+        "INSERT INTO presence (user, last_seen, state) VALUES (?, ?, ?) "
+        "ON CONFLICT (user) DO UPDATE SET last_seen = excluded.last_seen, state = excluded.state",
+        (username, int(now), state),
+    )
+
+
+async def set_override(
+    connection: aiosqlite.Connection, username: str, override: str | None, now: float
+) -> None:
+    await connection.execute(
+        "INSERT INTO presence (user, last_seen, state, override) VALUES (?, ?, 'offline', ?) "
+        "ON CONFLICT (user) DO UPDATE SET override = excluded.override",
+        (username, int(now), override),
+    )
+
+
+async def override_of(connection: aiosqlite.Connection, username: str) -> str | None:
+    async with connection.execute(
+        "SELECT override FROM presence WHERE user = ?", (username,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def recently_seen(
+    connection: aiosqlite.Connection, cutoff: int
+) -> list[tuple[str, str, str | None]]:
+    async with connection.execute(
+        "SELECT user, state, override FROM presence WHERE last_seen >= ?", (cutoff,)
+    ) as cursor:
+        return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]

@@ -1,0 +1,81 @@
+"""The live layer: the event log, the hub of open websockets, and ``/ws``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from quart import Quart
+
+from ..auth.sessions import on_sessions_ended
+from ..features import Feature
+from ..runtime import Runtime
+from .access import Access
+from .broker import LocalBroker
+from .changes import Changes, recorded_changes
+from .events import Audience, Event, Signal
+from .hub import Hub
+from .routes import blueprint
+from .services import Realtime, realtime_of
+
+__all__ = [
+    "FEATURE",
+    "Audience",
+    "Changes",
+    "Event",
+    "Realtime",
+    "Signal",
+    "realtime_of",
+    "recorded_changes",
+]
+
+CLOSE_GOING_AWAY = 1001
+
+
+def register(app: Quart, runtime: Runtime) -> None:
+    app.config.setdefault("WS_QUEUE_SIZE", 512)
+    app.config.setdefault("WS_HEARTBEAT_SECONDS", 25.0)
+    access = Access(runtime.settings.channels)
+    hub = Hub(
+        access,
+        queue_size=int(app.config["WS_QUEUE_SIZE"]),
+        max_per_user=runtime.settings.max_event_streams_per_user,
+    )
+    broker = LocalBroker()
+    broker.attach(hub.deliver)
+    runtime.services["realtime"] = Realtime(access, hub, broker)
+    runtime.services["heartbeat_seconds"] = float(app.config["WS_HEARTBEAT_SECONDS"])
+    app.register_blueprint(blueprint)
+
+    async def close_ended_sessions(username: str, sids: list[str]) -> None:
+        hub.close_sessions(username, sids)
+
+    on_sessions_ended(runtime, close_ended_sessions)
+
+    @asynccontextmanager
+    async def serving() -> AsyncIterator[Hub]:
+        async with runtime.stores.presence.read() as connection:
+            await access.load_private_members(connection)
+        heartbeat = asyncio.create_task(_heartbeat(hub, runtime.services["heartbeat_seconds"]))
+        try:
+            yield hub
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            hub.close_all(CLOSE_GOING_AWAY, "server restarting")
+            await broker.close()
+
+    runtime.while_serving("realtime", serving)
+
+
+async def _heartbeat(hub: Hub, interval: float) -> None:
+    """Hypercorn's own pings never time a peer out, so the app pings and counts pongs."""
+    while True:
+        await asyncio.sleep(interval)
+        hub.beat()
+
+
+FEATURE = Feature("realtime", register)

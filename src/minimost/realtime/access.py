@@ -1,0 +1,54 @@
+"""Who may read which channel, kept in memory so delivering an event needs no query.
+
+Public channels come from settings; a DM's members are named in its id; private
+channel members (with the moment a late joiner's history starts) are loaded at start
+and kept current by the actions that change membership.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from .events import Audience
+
+_NOT_A_MEMBER = object()
+
+
+class Access:
+    def __init__(self, public_channels: tuple[str, ...]) -> None:
+        self.public = frozenset(public_channels)
+        self._private: dict[str, dict[str, float | None]] = {}
+
+    async def load_private_members(self, connection: aiosqlite.Connection) -> None:
+        async with connection.execute(
+            "SELECT channel_id, username, history_start_ts FROM private_channel_members"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        members: dict[str, dict[str, float | None]] = {}
+        for channel_id, username, history_start in rows:
+            members.setdefault(f"private:{channel_id}", {})[username] = history_start
+        self._private = members
+
+    def set_private_members(self, channel: str, members: dict[str, float | None]) -> None:
+        self._private[channel] = dict(members)
+
+    def can_read(self, username: str, channel: str, ts: float | None = None) -> bool:
+        """Whether the user may read the channel (and, with ``ts``, that moment of it)."""
+        if channel in self.public:
+            return True
+        if channel.startswith("dm:"):
+            participants = channel.split(":")[1:]
+            return len(participants) >= 2 and username in participants
+        if channel.startswith("private:"):
+            start = self._private.get(channel, {}).get(username, _NOT_A_MEMBER)
+            if start is _NOT_A_MEMBER:
+                return False
+            return start is None or ts is None or ts >= start  # type: ignore[operator]
+        return False
+
+    def can_see(self, username: str, audience: Audience, ts: float | None = None) -> bool:
+        if audience.channel is not None:
+            return self.can_read(username, audience.channel, ts)
+        if audience.username is not None:
+            return audience.username == username
+        return True

@@ -1,0 +1,136 @@
+"""The hub: every open websocket of this process, and delivery to the right ones.
+
+Delivery never waits on a client: each connection has a bounded queue, drained by its
+own writer. A connection whose queue overflows (a client that stopped reading) is
+closed with "resync"; everyone else carries on at full speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .access import Access
+from .events import Event, Signal, compact
+
+CLOSE_RESYNC = 4000
+CLOSE_SIGNED_OUT = 4001
+CLOSE_HEARTBEAT = 4002
+CLOSE_TOO_MANY = 4003
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+
+PING_FRAME = compact({"type": "ping"})
+
+Frame = Event | str
+
+
+@dataclass(eq=False)
+class Connection:
+    """One open websocket of one signed-in user."""
+
+    id: int
+    username: str
+    sid: str
+    queue: asyncio.Queue[Frame]
+    missed_pings: int = 0
+    reported_state: str = "active"
+    close_code: int | None = None
+    close_reason: str = ""
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, frame: Frame) -> bool:
+        """Queue a frame without waiting; an overflowing client is told to resync."""
+        if self.closing.is_set():
+            return False
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close(CLOSE_RESYNC, "resync")
+            return False
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closing.is_set():
+            self.close_code, self.close_reason = code, reason
+            self.closing.set()
+
+
+class Hub:
+    def __init__(self, access: Access, *, queue_size: int, max_per_user: int) -> None:
+        self.access = access
+        self.queue_size = queue_size
+        self.max_per_user = max_per_user
+        self._by_user: dict[str, set[Connection]] = {}
+        self._ids = itertools.count(1)
+        self.delivered = 0
+
+    @property
+    def connections(self) -> list[Connection]:
+        return [connection for group in self._by_user.values() for connection in group]
+
+    def connections_of(self, username: str) -> set[Connection]:
+        return set(self._by_user.get(username, ()))
+
+    def register(self, username: str, sid: str) -> Connection | None:
+        """Add a connection, or None when the user already has the most allowed.
+
+        The newest is refused rather than the oldest closed: closing the oldest would
+        let two tabs beyond the limit knock each other out forever.
+        """
+        group = self._by_user.setdefault(username, set())
+        if len(group) >= self.max_per_user:
+            return None
+        connection = Connection(
+            next(self._ids), username, sid, asyncio.Queue(maxsize=self.queue_size)
+        )
+        group.add(connection)
+        return connection
+
+    def unregister(self, connection: Connection) -> bool:
+        """Remove a connection; return whether it was the user's last."""
+        group = self._by_user.get(connection.username)
+        if group is None:
+            return True
+        group.discard(connection)
+        if not group:
+            del self._by_user[connection.username]
+            return True
+        return False
+
+    def deliver(self, item: Event | Signal) -> None:
+        """Queue an event or signal for every connection allowed to see it."""
+        if isinstance(item, Event):
+            audience, ts, frame, exclude = item.audience, item.ts, item, None
+        else:
+            audience, ts, frame, exclude = item.audience, None, item.frame, item.exclude
+        if audience.channel is None and audience.username is not None:
+            targets: Iterable[Connection] = self._by_user.get(audience.username, ())
+        else:
+            targets = self.connections
+        for connection in targets:
+            if connection.username == exclude:
+                continue
+            if self.access.can_see(connection.username, audience, ts) and connection.offer(frame):
+                self.delivered += 1
+
+    def close_sessions(self, username: str, sids: list[str]) -> None:
+        ended = set(sids)
+        for connection in self._by_user.get(username, ()):
+            if connection.sid in ended:
+                connection.close(CLOSE_SIGNED_OUT, "signed out")
+
+    def beat(self) -> None:
+        """Ping everyone; close those that missed the last two pings."""
+        for connection in self.connections:
+            if connection.missed_pings >= 2:
+                connection.close(CLOSE_HEARTBEAT, "heartbeat timeout")
+                continue
+            connection.missed_pings += 1
+            connection.offer(PING_FRAME)
+
+    def close_all(self, code: int, reason: str) -> None:
+        for connection in self.connections:
+            connection.close(code, reason)

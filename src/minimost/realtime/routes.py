@@ -1,0 +1,183 @@
+"""``/ws``: one websocket per tab, resuming exactly from the last event it applied.
+
+Handshake: a live session and a same-origin ``Origin``, or no upgrade. Then a
+``hello``, the missed events from the log (or ``resync`` when they are gone), and
+live frames. Client frames: ``pong``, ``presence`` and ``typing``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from quart import Blueprint, abort, websocket
+
+from ..auth import sessions
+from ..runtime import Runtime, get_runtime
+from ..security import passive
+from . import store
+from .events import compact
+from .hub import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TOO_MANY, Connection
+from .services import realtime_of
+
+MAX_CLIENT_FRAME = 16 * 1024
+REPLAY_BATCH = 500
+# Client frames allowed per connection: a steady rate with some burst.
+CLIENT_RATE = 20.0
+CLIENT_BURST = 60.0
+
+blueprint = Blueprint("realtime", __name__)
+
+
+def same_origin() -> bool:
+    """Browsers always send Origin on a websocket; it must name this very host."""
+    origin = websocket.headers.get("Origin")
+    return bool(origin) and urlsplit(origin).netloc == websocket.host
+
+
+def requested_after() -> int | None:
+    raw = websocket.args.get("after")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        abort(400)
+    return int(raw)
+
+
+@blueprint.websocket("/ws")
+@passive
+async def socket() -> None:
+    signed_in = sessions.current()
+    if signed_in is None:
+        abort(401)
+    if not same_origin():
+        abort(403)
+    after = requested_after()
+    runtime = get_runtime()
+    realtime = realtime_of(runtime)
+    connection = realtime.hub.register(signed_in.username, signed_in.sid)
+    await websocket.accept()
+    if connection is None:
+        limit = realtime.hub.max_per_user
+        await websocket.close(
+            CLOSE_TOO_MANY, f"Too many open MiniMost tabs (limit {limit}); close one and reload."
+        )
+        return
+    tracker = runtime.services["presence"]
+    try:
+        await tracker.connected(connection.username, connection.id)
+        await _serve(runtime, connection, after)
+    finally:
+        realtime.hub.unregister(connection)
+        await tracker.disconnected(connection.username, connection.id)
+
+
+async def _serve(runtime: Runtime, connection: Connection, after: int | None) -> None:
+    async with runtime.stores.messages.read() as reader:
+        head = await store.head(reader)
+        oldest = await store.oldest(reader)
+    await websocket.send(
+        compact(
+            {
+                "type": "hello",
+                "username": connection.username,
+                "last_event_id": head,
+                "heartbeat_seconds": runtime.services["heartbeat_seconds"],
+            }
+        )
+    )
+    last_sent = head
+    if after is not None:
+        missing = after > head or (oldest is not None and oldest > after + 1)
+        if missing:
+            await websocket.send(compact({"type": "resync", "last_event_id": head}))
+        else:
+            last_sent = await _replay(runtime, connection.username, after, head)
+    cursor = {"last_sent": last_sent}
+    tasks = [
+        asyncio.create_task(_write(connection, cursor)),
+        asyncio.create_task(_read(runtime, connection)),
+        asyncio.create_task(connection.closing.wait()),
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if connection.close_code is not None:
+        # A client that stopped reading may never take the close frame; do not wait forever.
+        with contextlib.suppress(TimeoutError, OSError):
+            await asyncio.wait_for(
+                websocket.close(connection.close_code, connection.close_reason), 2
+            )
+
+
+async def _replay(runtime: Runtime, username: str, after: int, head: int) -> int:
+    """Send every logged event in (after, head] the user may see; return the new cursor."""
+    access = realtime_of(runtime).access
+    cursor = after
+    while cursor < head:
+        async with runtime.stores.messages.read() as reader:
+            batch = await store.after(reader, cursor, head, REPLAY_BATCH)
+        if not batch:
+            break
+        for event in batch:
+            if access.can_see(username, event.audience, event.ts):
+                await websocket.send(event.frame)
+        cursor = batch[-1].id
+    return head
+
+
+async def _write(connection: Connection, cursor: dict[str, int]) -> None:
+    while True:
+        frame = await connection.queue.get()
+        if isinstance(frame, str):
+            await websocket.send(frame)
+        elif frame.id > cursor["last_sent"]:
+            cursor["last_sent"] = frame.id
+            await websocket.send(frame.frame)
+
+
+async def _read(runtime: Runtime, connection: Connection) -> None:
+    tokens, refilled = CLIENT_BURST, time.monotonic()
+    while True:
+        text = await websocket.receive()
+        if len(text) > MAX_CLIENT_FRAME:
+            connection.close(CLOSE_TOO_BIG, "frame too large")
+            return
+        now = time.monotonic()
+        tokens = min(CLIENT_BURST, tokens + (now - refilled) * CLIENT_RATE)
+        refilled = now
+        if tokens < 1:
+            connection.close(CLOSE_POLICY, "too many messages")
+            return
+        tokens -= 1
+        connection.missed_pings = 0
+        await _handle(runtime, connection, text)
+
+
+async def _handle(runtime: Runtime, connection: Connection, text: str | bytes) -> None:
+    try:
+        frame: Any = json.loads(text)
+    except (ValueError, TypeError):
+        frame = None
+    kind = frame.get("type") if isinstance(frame, dict) else None
+    if kind == "pong":
+        return
+    if kind == "presence":
+        await runtime.services["presence"].reported(
+            connection.username, connection.id, frame.get("state")
+        )
+    elif kind == "typing":
+        allowed = await runtime.services["typing"].typing(connection.username, frame.get("channel"))
+        if not allowed:
+            connection.offer(compact({"type": "error", "message": "You cannot type there."}))
+    else:
+        connection.offer(
+            compact({"type": "error", "message": "Frames are JSON objects with a known type."})
+        )

@@ -1,0 +1,56 @@
+"""SQL for the append-only event log in ``users/messages.db``."""
+
+from __future__ import annotations
+
+import json
+
+import aiosqlite
+
+from .events import Audience, Event
+
+
+async def append(
+    connection: aiosqlite.Connection, name: str, audience: Audience, data: dict, now: float
+) -> Event:
+    cursor = await connection.execute(
+        "INSERT INTO events (ts, type, channel, username, payload) VALUES (?, ?, ?, ?, ?)",
+        (now, name, audience.channel, audience.username, json.dumps(data, separators=(",", ":"))),
+    )
+    assert cursor.lastrowid is not None
+    return Event(cursor.lastrowid, name, audience, data, now)
+
+
+async def head(connection: aiosqlite.Connection) -> int:
+    """The newest event id (0 for an empty log)."""
+    async with connection.execute("SELECT COALESCE(MAX(id), 0) FROM events") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def oldest(connection: aiosqlite.Connection) -> int | None:
+    async with connection.execute("SELECT MIN(id) FROM events") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+async def after(
+    connection: aiosqlite.Connection, after_id: int, until_id: int, limit: int
+) -> list[Event]:
+    """Logged events with ``after_id < id <= until_id``, oldest first."""
+    async with connection.execute(
+        "SELECT id, ts, type, channel, username, payload FROM events "
+        "WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+        (after_id, until_id, limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        Event(row[0], row[2], Audience(row[3], row[4]), json.loads(row[5]), row[1]) for row in rows
+    ]
+
+
+async def prune_before(connection: aiosqlite.Connection, cutoff_ts: float) -> int:
+    """Forget old events; clients further behind than the horizon get a resync."""
+    cursor = await connection.execute(
+        "DELETE FROM events WHERE ts < ? AND id < (SELECT MAX(id) FROM events)", (cutoff_ts,)
+    )
+    return cursor.rowcount

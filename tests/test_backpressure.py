@@ -1,0 +1,107 @@
+"""A client that stops reading is cut off, and never holds up anyone else (real sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from quart import Quart
+from websockets.asyncio.client import connect
+
+from minimost.realtime import Audience, Signal, realtime_of
+from minimost.realtime.hub import CLOSE_RESYNC
+from minimost.runtime import get_runtime
+from tests.conftest import AppFactory, UserClient, sign_up
+
+
+@pytest.fixture
+async def served(make_app: AppFactory) -> AsyncIterator[tuple[Quart, int]]:
+    """The app under real Hypercorn on this loop, on a socket bound before it starts."""
+    app = make_app(config={"WS_QUEUE_SIZE": 16})
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(100)
+    port = listener.getsockname()[1]
+    config = Config()
+    config.bind = [f"fd://{listener.detach()}"]  # Hypercorn owns and closes it
+    config.accesslog = None
+    config.graceful_timeout = 1
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait, mode="asgi"))
+    await asyncio.wait_for(get_runtime(app).serving.wait(), 10)
+    try:
+        yield app, port
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 10)
+
+
+def cookie_header(user: UserClient) -> str:
+    jar = user.client.cookie_jar
+    assert jar is not None
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+async def stalled_client(port: int, cookie: str) -> socket.socket:
+    """Complete a websocket handshake by hand, then never read again."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(raw, ("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n"
+    )
+    await loop.sock_sendall(raw, request.encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += await asyncio.wait_for(loop.sock_recv(raw, 1), 5)
+    assert response.startswith(b"HTTP/1.1 101"), response
+    return raw
+
+
+async def test_a_stalled_client_is_told_to_resync_and_the_others_get_everything(
+    served: tuple[Quart, int],
+) -> None:
+    app, port = served
+    runtime = get_runtime(app)
+    hub = realtime_of(runtime).hub
+    reader = await sign_up(app, "reader")
+    sleeper = await sign_up(app, "sleeper")
+    stalled = await stalled_client(port, cookie_header(sleeper))
+    try:
+        async with connect(
+            f"ws://127.0.0.1:{port}/ws",
+            origin=f"http://127.0.0.1:{port}",
+            additional_headers={"Cookie": cookie_header(reader)},
+            max_size=2**20,
+        ) as good:
+            assert json.loads(await asyncio.wait_for(good.recv(), 5))["type"] == "hello"
+            (stalled_connection,) = hub.connections_of("sleeper")
+            padding = "x" * 32_768
+            count = 200
+            received = []
+            for n in range(count):
+                await realtime_of(runtime).signal(
+                    Signal(Audience.everyone(), {"type": "bulk", "n": n, "pad": padding})
+                )
+                while True:
+                    frame = json.loads(await asyncio.wait_for(good.recv(), 10))
+                    if frame["type"] == "bulk":
+                        received.append(frame["n"])
+                        break
+    finally:
+        stalled.close()
+    assert received == list(range(count)), "the reading client got every frame, in order"
+    assert stalled_connection.close_code == CLOSE_RESYNC
+    assert stalled_connection.close_reason == "resync"
