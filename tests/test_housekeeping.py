@@ -20,6 +20,8 @@ from minimost.db import Database, discover
 from minimost.housekeeping import Housekeeper
 from minimost.housekeeping.retention import (
     DAY_SECONDS,
+    EVENT_LOG,
+    EVENT_LOG_DAYS,
     MESSAGE_AGE,
     MESSAGE_CAP,
     MIB,
@@ -28,6 +30,7 @@ from minimost.housekeeping.retention import (
     enforce_message_db_cap,
     enforce_upload_cap,
     live_bytes,
+    prune_event_log,
     purge_old_messages,
     purge_old_uploads,
     remove_file,
@@ -551,6 +554,7 @@ async def test_a_failing_step_does_not_stop_the_others(
         UPLOAD_CAP,
         MESSAGE_AGE,
         MESSAGE_CAP,
+        EVENT_LOG,
     ]
     assert "NotADirectoryError" in (report.step(UPLOAD_AGE).error or "")
     assert "NotADirectoryError" in (report.step(UPLOAD_CAP).error or "")
@@ -576,7 +580,8 @@ async def test_failing_message_steps_do_not_stop_upload_steps(root: DataRoot) ->
     assert report.step(UPLOAD_CAP).ok  # owners unreadable: oldest-first fallback
     assert "not open" in (report.step(MESSAGE_AGE).error or "")
     assert "not open" in (report.step(MESSAGE_CAP).error or "")
-    assert [step.step for step in report.failed] == [MESSAGE_AGE, MESSAGE_CAP]
+    assert "not open" in (report.step(EVENT_LOG).error or "")
+    assert [step.step for step in report.failed] == [MESSAGE_AGE, MESSAGE_CAP, EVENT_LOG]
 
 
 async def test_settings_are_read_again_on_every_run(root: DataRoot, db: Database) -> None:
@@ -752,3 +757,17 @@ async def test_app_without_housekeeping_registers_nothing(
     )
 
     assert "housekeeping" not in get_runtime(app).services
+
+
+async def test_event_log_keeps_only_the_resume_horizon(db: Database) -> None:
+    old = NOW - (EVENT_LOG_DAYS + 1) * 86400
+    async with db.transaction() as connection:
+        for ts in (old, old, NOW - 3600, old):
+            await connection.execute(
+                "INSERT INTO events (ts, type, payload) VALUES (?, 'user.updated', '{}')", (ts,)
+            )
+    report = await prune_event_log(db, now=NOW)
+    assert report.rows_deleted == 2
+    async with db.read() as connection, connection.execute("SELECT id FROM events") as cursor:
+        kept = [row[0] for row in await cursor.fetchall()]
+    assert kept == [3, 4], "recent events stay, and the newest always stays as the head"

@@ -27,6 +27,7 @@ from pathlib import Path
 import aiosqlite
 
 from ..db import Database
+from ..realtime import store as event_log
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ UPLOAD_AGE = "upload_age"
 UPLOAD_CAP = "upload_cap"
 MESSAGE_AGE = "message_age"
 MESSAGE_CAP = "message_cap"
+EVENT_LOG = "event_log"
+# Clients offline longer than this get a "resync" (a full reload) instead of a replay.
+EVENT_LOG_DAYS = 14
 
 # Tables whose rows hang off a message by ``message_id``.
 ORPHAN_TABLES = ("reactions", "pins")
@@ -507,4 +511,14 @@ async def enforce_message_db_cap(
         async with messages.writer() as connection:
             await connection.execute("VACUUM")
             await checkpoint_truncate(connection)
+    return report
+
+
+async def prune_event_log(
+    messages: Database, *, now: float, days: float = EVENT_LOG_DAYS
+) -> StepReport:
+    """Forget events older than the resume horizon; the newest event always stays."""
+    report = StepReport(EVENT_LOG)
+    async with messages.transaction() as connection:
+        report.rows_deleted = await event_log.prune_before(connection, now - days * 86400)
     return report

@@ -29,6 +29,7 @@ from ..db import Database
 from ..runtime import Runtime
 from ..settings import Settings, SettingsError, SettingsSource
 from .retention import (
+    EVENT_LOG,
     MESSAGE_AGE,
     MESSAGE_CAP,
     UPLOAD_AGE,
@@ -36,6 +37,7 @@ from .retention import (
     StepReport,
     enforce_message_db_cap,
     enforce_upload_cap,
+    prune_event_log,
     purge_old_messages,
     purge_old_uploads,
 )
@@ -199,6 +201,7 @@ class Housekeeper:
                     self.messages, max_message_db_size_mb=settings.max_message_db_size_mb
                 ),
             ),
+            (EVENT_LOG, lambda: prune_event_log(self.messages, now=now)),
         ]
 
     @staticmethod

@@ -1,0 +1,241 @@
+"""Fan-out benchmark: K websocket listeners, one sender, one Hypercorn worker.
+
+The sender changes its profile through the JSON API; each change is written with its
+event in one transaction, published, and delivered to every listener's websocket: the
+same path a message in a public channel takes. Latency is measured from just before
+the sender's request to each listener's receipt, on one clock (one process).
+
+    python bench/fanout.py --clients 1,100,1000 --events 200 --rate 20
+
+Prints a Markdown table; server CPU and peak RSS come from /proc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import http.cookiejar
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.e2e.server import LiveServer
+
+PASSWORD = "Bench-password-123!"
+CSRF = re.compile(
+    r'name="csrf_token" value="([0-9a-f]{64})"|name="csrf-token" content="([0-9a-f]{64})"'
+)
+
+
+class Account:
+    """A signed-in browser: cookie jar plus CSRF token, over plain urllib."""
+
+    def __init__(self, base: str, username: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        token = self._token("/signup")
+        form = urllib.parse.urlencode(
+            {
+                "username": username,
+                "password": PASSWORD,
+                "confirm_password": PASSWORD,
+                "csrf_token": token,
+            }
+        ).encode()
+        self.opener.open(f"{base}/signup", form, timeout=30).read()
+        self.token = self._token("/")
+
+    def _token(self, path: str) -> str:
+        page = self.opener.open(f"{self.base}{path}", timeout=30).read().decode()
+        found = CSRF.search(page)
+        assert found, f"no CSRF token on {path}"
+        return found.group(1) or found.group(2)
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+    def keep_alive(self) -> http.client.HTTPConnection:
+        """One persistent connection, as a browser keeps one open to the server."""
+        parsed = urllib.parse.urlsplit(self.base)
+        return http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+
+    def patch_bio(self, connection: http.client.HTTPConnection, bio: str) -> None:
+        headers = {
+            "Content-Type": "application/json",
+            "X-CSRF-Token": self.token,
+            "Cookie": self.cookie,
+        }
+        connection.request("PATCH", "/api/account", body=json.dumps({"bio": bio}), headers=headers)
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+
+
+def proc_status(pid: int) -> dict[str, str]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return fields
+
+
+def cpu_seconds(pid: int) -> float:
+    parts = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
+def server_pid(server: LiveServer) -> int:
+    """Hypercorn serves from a worker process: the biggest process under the one we started."""
+    assert server.process is not None
+    candidates = [server.process.pid, *descendants(server.process.pid)]
+    return max(candidates, key=lambda pid: int(proc_status(pid)["VmRSS"].split()[0]))
+
+
+async def run_case(
+    server: LiveServer, sender: Account, listener: Account, clients: int, events: int, rate: float
+) -> dict[str, float]:
+    ws_url = server.url.replace("http", "ws", 1) + "/ws"
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+    received = 0
+    done = asyncio.Event()
+
+    async def listen(ready: asyncio.Event) -> None:
+        nonlocal received
+        async with connect(
+            ws_url,
+            origin=server.url,
+            max_size=2**20,
+            open_timeout=60,
+            additional_headers={"Cookie": listener.cookie},
+        ) as ws:
+            await ws.recv()  # hello
+            ready.set()
+            while not done.is_set():
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 1)
+                except TimeoutError:
+                    continue
+                now = time.perf_counter()
+                frame = json.loads(raw)
+                if frame.get("type") == "ping":
+                    await ws.send('{"type":"pong"}')
+                elif frame.get("name") == "user.updated":
+                    bio = frame["data"]["bio"]
+                    if bio in sent_at:
+                        latencies.append(now - sent_at[bio])
+                        received += 1
+                        if received == clients * events:
+                            done.set()
+
+    readies = [asyncio.Event() for _ in range(clients)]
+    tasks = []
+    for ready in readies:
+        tasks.append(asyncio.create_task(listen(ready)))
+        await ready.wait()
+    pid = server_pid(server)
+    idle_cpu_start, idle_wall_start = cpu_seconds(pid), time.perf_counter()
+    await asyncio.sleep(2)
+    idle_cpu = (cpu_seconds(pid) - idle_cpu_start) / (time.perf_counter() - idle_wall_start)
+    cpu_start, wall_start = cpu_seconds(pid), time.perf_counter()
+    interval = 1 / rate
+    connection = sender.keep_alive()
+    for n in range(events):
+        bio = f"bench {clients} {n}"
+        sent_at[bio] = time.perf_counter()
+        await asyncio.to_thread(sender.patch_bio, connection, bio)
+        delay = wall_start + (n + 1) * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+    try:
+        await asyncio.wait_for(done.wait(), 60)
+    except TimeoutError:
+        done.set()
+    wall = time.perf_counter() - wall_start
+    cpu = (cpu_seconds(pid) - cpu_start) / wall
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {
+        "clients": clients,
+        "expected": clients * events,
+        "delivered": len(latencies),
+        "p50": pct(0.50),
+        "p99": pct(0.99),
+        "max": latencies[-1] * 1000,
+        "mean": statistics.fmean(latencies) * 1000,
+        "deliveries_per_s": len(latencies) / wall,
+        "cpu": cpu * 100,
+        "idle_cpu": idle_cpu * 100,
+        "rss_mb": int(proc_status(pid)["VmHWM"].split()[0]) / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", default="1,100,1000")
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=20.0, help="sender events per second")
+    args = parser.parse_args()
+    counts = [int(value) for value in args.clients.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LiveServer(
+            Path(tmp) / "data",
+            tls=False,
+            settings={
+                "rate_limit_enabled": False,
+                "max_event_streams_per_user": 1000,
+                "stun_enabled": False,
+            },
+        )
+        server.start()
+        try:
+            sender = Account(server.url, "sender")
+            listener = Account(server.url, "listener")
+            rows = [
+                asyncio.run(run_case(server, sender, listener, k, args.events, args.rate))
+                for k in counts
+            ]
+        finally:
+            server.close()
+    print(f"events per case: {args.events} at {args.rate:g}/s; one Hypercorn worker (uvloop)")
+    print()
+    print(
+        "| K | delivered | p50 ms | p99 ms | max ms | deliveries/s | server CPU | "
+        "idle CPU (K open) | peak RSS MB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(
+            f"| {row['clients']} | {row['delivered']}/{row['expected']} | {row['p50']:.1f} | "
+            f"{row['p99']:.1f} | {row['max']:.1f} | {row['deliveries_per_s']:.0f} | "
+            f"{row['cpu']:.0f} % | {row['idle_cpu']:.1f} % | {row['rss_mb']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
