@@ -113,7 +113,13 @@ def server_pid(server: LiveServer) -> int:
 
 
 async def run_case(
-    server: LiveServer, sender: Account, listener: Account, clients: int, events: int, rate: float
+    server: LiveServer,
+    compression: str | None,
+    sender: Account,
+    listener: Account,
+    clients: int,
+    events: int,
+    rate: float,
 ) -> dict[str, float]:
     ws_url = server.url.replace("http", "ws", 1) + "/ws"
     sent_at: dict[str, float] = {}
@@ -127,6 +133,7 @@ async def run_case(
             ws_url,
             origin=server.url,
             max_size=2**20,
+            compression=compression,
             open_timeout=60,
             additional_headers={"Cookie": listener.cookie},
         ) as ws:
@@ -200,8 +207,14 @@ def main() -> None:
     parser.add_argument("--clients", default="1,100,1000")
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="sender events per second")
+    parser.add_argument(
+        "--no-compression",
+        action="store_true",
+        help="listeners do not offer permessage-deflate (browsers always do)",
+    )
     args = parser.parse_args()
     counts = [int(value) for value in args.clients.split(",")]
+    compression = None if args.no_compression else "deflate"
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(
             Path(tmp) / "data",
@@ -217,7 +230,9 @@ def main() -> None:
             sender = Account(server.url, "sender")
             listener = Account(server.url, "listener")
             rows = [
-                asyncio.run(run_case(server, sender, listener, k, args.events, args.rate))
+                asyncio.run(
+                    run_case(server, compression, sender, listener, k, args.events, args.rate)
+                )
                 for k in counts
             ]
         finally:
