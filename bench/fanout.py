@@ -25,6 +25,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from multiprocessing import Queue, get_context
 from pathlib import Path
 
 from websockets.asyncio.client import connect
@@ -112,7 +113,82 @@ def server_pid(server: LiveServer) -> int:
     return max(candidates, key=lambda pid: int(proc_status(pid)["VmRSS"].split()[0]))
 
 
-async def run_case(
+def listener_process(
+    ws_url: str,
+    origin: str,
+    cookie: str,
+    clients: int,
+    expected_events: int,
+    compression: str | None,
+    ready: Queue,
+    stop: Queue,
+    results: Queue,
+) -> None:
+    """Hold ``clients`` sockets; report each event's receipt time (shared monotonic clock)."""
+    asyncio.run(
+        _listen_all(
+            ws_url, origin, cookie, clients, expected_events, compression, ready, stop, results
+        )
+    )
+
+
+async def _listen_all(
+    ws_url: str,
+    origin: str,
+    cookie: str,
+    clients: int,
+    expected_events: int,
+    compression: str | None,
+    ready: Queue,
+    stop: Queue,
+    results: Queue,
+) -> None:
+    receipts: list[tuple[str, float]] = []
+    done = asyncio.Event()
+    target = clients * expected_events
+
+    async def listen(opened: asyncio.Event) -> None:
+        async with connect(
+            ws_url,
+            origin=origin,
+            max_size=2**20,
+            compression=compression,
+            open_timeout=60,
+            additional_headers={"Cookie": cookie},
+        ) as ws:
+            await ws.recv()  # hello
+            opened.set()
+            while not done.is_set():
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 1)
+                except TimeoutError:
+                    continue
+                now = time.perf_counter()
+                if '"ping"' in raw:
+                    await ws.send('{"type":"pong"}')
+                    continue
+                frame = json.loads(raw)
+                if frame.get("name") == "user.updated":
+                    receipts.append((frame["data"]["bio"], now))
+                    if len(receipts) >= target:
+                        done.set()
+
+    tasks = []
+    for _ in range(clients):
+        opened = asyncio.Event()
+        tasks.append(asyncio.create_task(listen(opened)))
+        await opened.wait()
+    ready.put(clients)
+    loop = asyncio.get_running_loop()
+    finish = loop.run_in_executor(None, stop.get)  # the parent says when to stop
+    waiting = asyncio.create_task(done.wait())
+    await asyncio.wait([finish, waiting], return_when=asyncio.FIRST_COMPLETED)
+    done.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    results.put(receipts)
+
+
+def run_case(
     server: LiveServer,
     compression: str | None,
     sender: Account,
@@ -122,67 +198,59 @@ async def run_case(
     rate: float,
 ) -> dict[str, float]:
     ws_url = server.url.replace("http", "ws", 1) + "/ws"
-    sent_at: dict[str, float] = {}
-    latencies: list[float] = []
-    received = 0
-    done = asyncio.Event()
-
-    async def listen(ready: asyncio.Event) -> None:
-        nonlocal received
-        async with connect(
-            ws_url,
-            origin=server.url,
-            max_size=2**20,
-            compression=compression,
-            open_timeout=60,
-            additional_headers={"Cookie": listener.cookie},
-        ) as ws:
-            await ws.recv()  # hello
-            ready.set()
-            while not done.is_set():
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), 1)
-                except TimeoutError:
-                    continue
-                now = time.perf_counter()
-                frame = json.loads(raw)
-                if frame.get("type") == "ping":
-                    await ws.send('{"type":"pong"}')
-                elif frame.get("name") == "user.updated":
-                    bio = frame["data"]["bio"]
-                    if bio in sent_at:
-                        latencies.append(now - sent_at[bio])
-                        received += 1
-                        if received == clients * events:
-                            done.set()
-
-    readies = [asyncio.Event() for _ in range(clients)]
-    tasks = []
+    context = get_context("spawn")
+    processes_count = max(1, min(4, clients // 25))
+    shares = [clients // processes_count] * processes_count
+    shares[0] += clients - sum(shares)
+    readies = [context.Queue() for _ in shares]
+    stops = [context.Queue() for _ in shares]
+    results: Queue = context.Queue()
+    workers = [
+        context.Process(
+            target=listener_process,
+            args=(
+                ws_url,
+                server.url,
+                listener.cookie,
+                share,
+                events,
+                compression,
+                ready,
+                stop,
+                results,
+            ),
+        )
+        for share, ready, stop in zip(shares, readies, stops, strict=True)
+    ]
+    for worker in workers:
+        worker.start()
     for ready in readies:
-        tasks.append(asyncio.create_task(listen(ready)))
-        await ready.wait()
+        ready.get(timeout=300)
     pid = server_pid(server)
     idle_cpu_start, idle_wall_start = cpu_seconds(pid), time.perf_counter()
-    await asyncio.sleep(2)
+    time.sleep(2)  # a measurement window, not synchronisation
     idle_cpu = (cpu_seconds(pid) - idle_cpu_start) / (time.perf_counter() - idle_wall_start)
+    sent_at: dict[str, float] = {}
     cpu_start, wall_start = cpu_seconds(pid), time.perf_counter()
     interval = 1 / rate
     connection = sender.keep_alive()
     for n in range(events):
         bio = f"bench {clients} {n}"
         sent_at[bio] = time.perf_counter()
-        await asyncio.to_thread(sender.patch_bio, connection, bio)
+        sender.patch_bio(connection, bio)
         delay = wall_start + (n + 1) * interval - time.perf_counter()
         if delay > 0:
-            await asyncio.sleep(delay)
-    try:
-        await asyncio.wait_for(done.wait(), 60)
-    except TimeoutError:
-        done.set()
-    wall = time.perf_counter() - wall_start
-    cpu = (cpu_seconds(pid) - cpu_start) / wall
-    await asyncio.gather(*tasks, return_exceptions=True)
-    latencies.sort()
+            time.sleep(delay)
+    receipts: list[tuple[str, float]] = []
+    for _ in workers:
+        receipts += results.get(timeout=120)
+    wall = max(at for _, at in receipts) - wall_start if receipts else 0.0
+    cpu = (cpu_seconds(pid) - cpu_start) / (time.perf_counter() - wall_start)
+    for stop in stops:
+        stop.put("stop")
+    for worker in workers:
+        worker.join(30)
+    latencies = sorted(at - sent_at[bio] for bio, at in receipts if bio in sent_at)
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
@@ -195,10 +263,11 @@ async def run_case(
         "p99": pct(0.99),
         "max": latencies[-1] * 1000,
         "mean": statistics.fmean(latencies) * 1000,
-        "deliveries_per_s": len(latencies) / wall,
+        "deliveries_per_s": len(latencies) / wall if wall else 0.0,
         "cpu": cpu * 100,
         "idle_cpu": idle_cpu * 100,
         "rss_mb": int(proc_status(pid)["VmHWM"].split()[0]) / 1024,
+        "processes": processes_count,
     }
 
 
@@ -230,9 +299,7 @@ def main() -> None:
             sender = Account(server.url, "sender")
             listener = Account(server.url, "listener")
             rows = [
-                asyncio.run(
-                    run_case(server, compression, sender, listener, k, args.events, args.rate)
-                )
+                run_case(server, compression, sender, listener, k, args.events, args.rate)
                 for k in counts
             ]
         finally:
@@ -240,13 +307,14 @@ def main() -> None:
     print(f"events per case: {args.events} at {args.rate:g}/s; one Hypercorn worker (uvloop)")
     print()
     print(
-        "| K | delivered | p50 ms | p99 ms | max ms | deliveries/s | server CPU | "
-        "idle CPU (K open) | peak RSS MB |"
+        "| K | listener processes | delivered | p50 ms | p99 ms | max ms | deliveries/s | "
+        "server CPU | idle CPU (K open) | peak RSS MB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
-            f"| {row['clients']} | {row['delivered']}/{row['expected']} | {row['p50']:.1f} | "
+            f"| {row['clients']} | {row['processes']} | {row['delivered']}/{row['expected']} | "
+            f"{row['p50']:.1f} | "
             f"{row['p99']:.1f} | {row['max']:.1f} | {row['deliveries_per_s']:.0f} | "
             f"{row['cpu']:.0f} % | {row['idle_cpu']:.1f} % | {row['rss_mb']:.0f} |"
         )

@@ -105,3 +105,18 @@ async def test_a_stalled_client_is_told_to_resync_and_the_others_get_everything(
     assert received == list(range(count)), "the reading client got every frame, in order"
     assert stalled_connection.close_code == CLOSE_RESYNC
     assert stalled_connection.close_reason == "resync"
+
+
+async def test_websocket_frames_are_not_compressed(served: tuple[Quart, int]) -> None:
+    """Per-message deflate costs CPU and memory per connection; the server declines it."""
+    app, port = served
+    user = await sign_up(app, "reader")
+    async with connect(
+        f"ws://127.0.0.1:{port}/ws",
+        origin=f"http://127.0.0.1:{port}",
+        additional_headers={"Cookie": cookie_header(user)},
+        compression="deflate",
+    ) as ws:
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "hello"
+        assert ws.response is not None
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers

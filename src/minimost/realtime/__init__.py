@@ -15,6 +15,7 @@ from ..runtime import Runtime
 from .access import Access
 from .broker import LocalBroker
 from .changes import Changes, recorded_changes
+from .compression import decline_websocket_compression
 from .events import Audience, Event, Signal
 from .hub import Hub
 from .routes import blueprint
@@ -35,6 +36,7 @@ CLOSE_GOING_AWAY = 1001
 
 
 def register(app: Quart, runtime: Runtime) -> None:
+    decline_websocket_compression()
     app.config.setdefault("WS_QUEUE_SIZE", 512)
     app.config.setdefault("WS_HEARTBEAT_SECONDS", 25.0)
     access = Access(runtime.settings.channels)
