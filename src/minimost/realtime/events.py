@@ -36,7 +36,13 @@ class Event:
 
     def __post_init__(self) -> None:
         # Encoded once here; every recipient is handed the same string.
-        body = {"type": "event", "id": self.id, "name": self.name, "data": self.data}
+        body = {
+            "type": "event",
+            "id": self.id,
+            "name": self.name,
+            "ts": self.ts,
+            "data": self.data,
+        }
         if self.audience.channel is not None:
             body["channel"] = self.audience.channel
         object.__setattr__(self, "frame", compact(body))
