@@ -198,3 +198,20 @@ async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(
         for address in ("203.0.113.1", "203.0.113.2"):
             response = await user.form("/login", form, headers={"X-Forwarded-For": address})
             assert response.status_code == 200, "behind the trusted proxy each client counts"
+
+
+async def test_cookie_is_not_secure_when_tls_could_not_be_provisioned(
+    make_app: AppFactory, data_dir: Path
+) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "ca.pem").write_text("not a certificate")
+    (data_dir / "ca-key.pem").write_text("not a key")
+    app = make_app(tls=True)  # provisioning fails on the broken CA and serving falls back
+    async with app.test_app():
+        user = await browser_for(app)
+        response = await user.form(
+            "/signup",
+            {"username": "erin", "password": GOOD_PASSWORD, "confirm_password": GOOD_PASSWORD},
+        )
+    assert response.status_code == 302
+    assert "Secure" not in response.headers["Set-Cookie"]

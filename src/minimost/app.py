@@ -24,8 +24,6 @@ from .settings import SettingsSource
 from .tls import TLSError, TLSFiles, ensure_certificates
 from .version import read_version
 
-log = logging.getLogger(__name__)
-
 # Registration order is boot order. Auth comes first: it resolves the session and guards
 # every later route (sign-in, CSRF, rate limits). The stores open before any feature's
 # services, resets run before anything can serve, background services start last and

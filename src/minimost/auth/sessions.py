@@ -189,7 +189,9 @@ def register_session_loading(app: Quart, runtime: Runtime) -> None:
         SESSION_COOKIE_NAME="session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(app.config["TLS"]),
+        # Secure only when this server really speaks TLS: if provisioning failed and it
+        # fell back to HTTP, a Secure cookie would be dropped and nobody could sign in.
+        SESSION_COOKIE_SECURE=runtime.tls is not None,
         PERMANENT_SESSION_LIFETIME=int(minutes * 60) if minutes > 0 else 31 * 86400,
     )
 
