@@ -1,9 +1,9 @@
-"""Fan-out benchmark: K websocket listeners, one sender, one Hypercorn worker.
+"""Fan-out benchmark: K websocket listeners in one channel, one sender, one Hypercorn worker.
 
-The sender changes its profile through the JSON API; each change is written with its
-event in one transaction, published, and delivered to every listener's websocket: the
-same path a message in a public channel takes. Latency is measured from just before
-the sender's request to each listener's receipt, on one clock (one process).
+The sender posts messages to ``general`` through the JSON API; each is written with its
+event in one transaction, published, and delivered to every listener's websocket.
+Latency is measured from just before the sender's request to each listener's receipt,
+on the machine's monotonic clock, shared by all processes.
 
     python bench/fanout.py --clients 1,100,1000 --events 200 --rate 20
 
@@ -75,16 +75,17 @@ class Account:
         parsed = urllib.parse.urlsplit(self.base)
         return http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
 
-    def patch_bio(self, connection: http.client.HTTPConnection, bio: str) -> None:
+    def post_message(self, connection: http.client.HTTPConnection, text: str) -> None:
         headers = {
             "Content-Type": "application/json",
             "X-CSRF-Token": self.token,
             "Cookie": self.cookie,
         }
-        connection.request("PATCH", "/api/account", body=json.dumps({"bio": bio}), headers=headers)
+        body = json.dumps({"content": text})
+        connection.request("POST", "/api/channels/general/messages", body=body, headers=headers)
         response = connection.getresponse()
         response.read()
-        assert response.status == 200, response.status
+        assert response.status == 201, response.status
 
 
 def proc_status(pid: int) -> dict[str, str]:
@@ -170,9 +171,9 @@ async def _listen_all(
                     await ws.send('{"type":"pong"}')
                     continue
                 frame = json.loads(raw)
-                if frame.get("name") == "user.updated":
+                if frame.get("name") == "message.created":
                     # The event's ts is stamped inside the writing transaction.
-                    receipts.append((frame["data"]["bio"], now, wall_now - frame["ts"]))
+                    receipts.append((frame["data"]["content"], now, wall_now - frame["ts"]))
                     if len(receipts) >= target:
                         done.set()
 
@@ -238,9 +239,9 @@ def run_case(
     interval = 1 / rate
     connection = sender.keep_alive()
     for n in range(events):
-        bio = f"bench {clients} {n}"
-        sent_at[bio] = time.perf_counter()
-        sender.patch_bio(connection, bio)
+        text = f"bench {clients} {n}"
+        sent_at[text] = time.perf_counter()
+        sender.post_message(connection, text)
         delay = wall_start + (n + 1) * interval - time.perf_counter()
         if delay > 0:
             time.sleep(delay)

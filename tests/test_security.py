@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from quart import Quart
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from minimost.security import CONTENT_SECURITY_POLICY
 from tests.conftest import GOOD_PASSWORD, AppFactory, browser_for, sign_up
@@ -30,7 +30,11 @@ UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 def concrete_path(rule: Rule) -> str:
     """A real path for a rule, with a plausible value in each variable part."""
-    return rule.build({name: "x" for name in rule.arguments}, append_unknown=False)[1]
+    values = {
+        name: 1 if isinstance(rule._converters[name], IntegerConverter) else "x"
+        for name in rule.arguments
+    }
+    return rule.build(values, append_unknown=False)[1]
 
 
 def routes(app: Quart) -> Iterator[tuple[Rule, str]]:

@@ -77,6 +77,7 @@ def test_overrides_win_over_the_admin_file(tmp_path: Path) -> None:
         ("channels", [], "a non-empty list of distinct channel names"),
         ("channels", ["general", "General"], "a non-empty list of distinct channel names"),
         ("channels", ["dm:alice"], "without ':'"),
+        ("channels", ["ops/alerts"], "'/'"),
         ("rate_limits", {"login": [0, 60]}, "[max requests > 0, window seconds > 0]"),
         ("rate_limits", {"teleport": [1, 1]}, "an object mapping any of login"),
         ("session_idle_minutes", float("nan"), "a number ≥ 0"),

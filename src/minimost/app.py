@@ -12,7 +12,7 @@ from typing import Any
 
 from quart import Quart
 
-from . import auth, calls, housekeeping, pages, presence, realtime, stun
+from . import auth, calls, chat, housekeeping, pages, presence, realtime, stun
 from .assets import register_assets
 from .audit import AuditLog
 from .db import Stores
@@ -33,6 +33,7 @@ FEATURES: tuple[Feature, ...] = (
     pages.FEATURE,
     realtime.FEATURE,
     presence.FEATURE,
+    chat.FEATURE,
     calls.FEATURE,
     stun.FEATURE,
     housekeeping.FEATURE,

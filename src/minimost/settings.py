@@ -97,7 +97,10 @@ def _valid_channel_list(value: Any) -> bool:
     names = [name for name in value if isinstance(name, str)]
     return (
         len(names) == len(value)
-        and all(0 < len(name) <= 80 and name == name.strip() and ":" not in name for name in names)
+        and all(
+            0 < len(name) <= 80 and name == name.strip() and not set(name) & {":", "/"}
+            for name in names
+        )
         and len({name.casefold() for name in names}) == len(names)
     )
 
@@ -129,8 +132,8 @@ def _valid_rate_limits(value: Any) -> bool:
 
 RULES: dict[str, Rule] = {
     "channels": Rule(
-        "a non-empty list of distinct channel names, each 1-80 characters without ':' or "
-        "surrounding spaces",
+        "a non-empty list of distinct channel names, each 1-80 characters without ':', '/' "
+        "or surrounding spaces",
         _valid_channel_list,
         tuple,
     ),

@@ -1,1 +1,16 @@
 """Channels and messages (the chat itself)."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+from ..features import Feature
+from ..runtime import Runtime
+from .routes import build_blueprint
+
+
+def register(app: Quart, runtime: Runtime) -> None:
+    app.register_blueprint(build_blueprint(runtime))
+
+
+FEATURE = Feature("chat", register)

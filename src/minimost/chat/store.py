@@ -2,31 +2,137 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import aiosqlite
 
+from .markdown import render_plain
+
 SYSTEM_SENDER = "system"
+
+
+MESSAGE_FIELDS = (
+    "id, channel, sender, content, content_html, content_type, filename, ts, edited, "
+    "edited_ts, deleted, deleted_ts, reply_to_id, client_msg_id"
+)
+
+
+def message_json(row: sqlite3.Row) -> dict[str, Any]:
+    """A message as every client receives it (API replies and events alike)."""
+    deleted = bool(row["deleted"])
+    return {
+        "id": row["id"],
+        "channel": row["channel"],
+        "sender": row["sender"],
+        "content": "" if deleted else (row["content"] or ""),
+        "html": None if deleted else row["content_html"],
+        "content_type": row["content_type"] or "text",
+        "filename": row["filename"],
+        "ts": row["ts"],
+        "edited": bool(row["edited"]),
+        "edited_ts": row["edited_ts"],
+        "deleted": deleted,
+        "deleted_ts": row["deleted_ts"],
+        "reply_to": row["reply_to_id"],
+        "client_id": row["client_msg_id"],
+    }
+
+
+async def get_message(connection: aiosqlite.Connection, message_id: int) -> sqlite3.Row | None:
+    async with connection.execute(
+        f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id = ?", (message_id,)
+    ) as cursor:
+        return await cursor.fetchone()
+
+
+async def find_by_client_id(
+    connection: aiosqlite.Connection, sender: str, client_id: str
+) -> sqlite3.Row | None:
+    async with connection.execute(
+        f"SELECT {MESSAGE_FIELDS} FROM messages WHERE sender = ? AND client_msg_id = ?",
+        (sender, client_id),
+    ) as cursor:
+        return await cursor.fetchone()
+
+
+async def insert_message(
+    connection: aiosqlite.Connection,
+    *,
+    channel: str,
+    sender: str,
+    content: str,
+    content_html: str,
+    ts: float,
+    reply_to: int | None = None,
+    client_id: str | None = None,
+    content_type: str = "text",
+) -> sqlite3.Row:
+    cursor = await connection.execute(
+        "INSERT INTO messages (channel, sender, content, content_html, content_type, ts, "
+        "reply_to_id, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (channel, sender, content, content_html, content_type, ts, reply_to, client_id),
+    )
+    assert cursor.lastrowid is not None
+    row = await get_message(connection, cursor.lastrowid)
+    assert row is not None
+    return row
+
+
+async def edit_message(
+    connection: aiosqlite.Connection, message_id: int, content: str, content_html: str, now: float
+) -> None:
+    await connection.execute(
+        "UPDATE messages SET content = ?, content_html = ?, edited = 1, edited_ts = ? WHERE id = ?",
+        (content, content_html, now, message_id),
+    )
+
+
+async def mark_deleted(connection: aiosqlite.Connection, message_id: int, now: float) -> None:
+    await connection.execute(
+        "UPDATE messages SET deleted = 1, deleted_ts = ? WHERE id = ?", (now, message_id)
+    )
+
+
+async def newest_page(
+    connection: aiosqlite.Connection, channel: str, *, before_id: int | None, limit: int
+) -> list[sqlite3.Row]:
+    """The ``limit`` newest live messages (before ``before_id``), oldest first."""
+    async with connection.execute(
+        f"SELECT {MESSAGE_FIELDS} FROM messages WHERE channel = ? AND deleted = 0 "
+        "AND id < ? ORDER BY id DESC LIMIT ?",
+        (channel, before_id if before_id is not None else 2**63 - 1, limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return list(reversed(rows))
+
+
+async def advance_watermark(
+    connection: aiosqlite.Connection, username: str, channel: str, ts: float
+) -> None:
+    """Move the user's read position forward (never back)."""
+    await connection.execute(
+        "INSERT INTO read_state (user, channel, last_read_ts) VALUES (?, ?, ?) "
+        "ON CONFLICT (user, channel) DO UPDATE "
+        "SET last_read_ts = MAX(last_read_ts, excluded.last_read_ts)",
+        (username, channel, ts),
+    )
 
 
 async def insert_system_notice(
     connection: aiosqlite.Connection, channel: str, text: str, now: float
 ) -> dict[str, Any]:
     """Post a notice from MiniMost; return the message as clients receive it."""
-    cursor = await connection.execute(
-        "INSERT INTO messages (channel, sender, content, content_type, ts) "
-        "VALUES (?, ?, ?, 'system', ?)",
-        (channel, SYSTEM_SENDER, text, now),
+    row = await insert_message(
+        connection,
+        channel=channel,
+        sender=SYSTEM_SENDER,
+        content=text,
+        content_html=render_plain(text),
+        ts=now,
+        content_type="system",
     )
-    assert cursor.lastrowid is not None
-    return {
-        "id": cursor.lastrowid,
-        "channel": channel,
-        "sender": SYSTEM_SENDER,
-        "content": text,
-        "content_type": "system",
-        "ts": now,
-    }
+    return message_json(row)
 
 
 async def seed_read_watermarks(

@@ -1,0 +1,132 @@
+"""Sending, editing and deleting messages; each change is logged and reaches every reader."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from ..api import ApiError
+from ..realtime import Audience, realtime_of, recorded_changes
+from ..runtime import Runtime
+from . import store
+from .channels import require_postable, require_readable
+from .markdown import render
+
+MAX_MESSAGE_CHARS = 10_000
+MAX_CLIENT_ID_CHARS = 64
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 200
+
+MESSAGE_NOT_FOUND = ApiError(404, "not_found", "No such message.")
+
+
+def _checked_text(content: str) -> str:
+    text = content.rstrip()
+    if not text.strip():
+        raise ApiError(400, "empty", "A message needs some text.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ApiError(413, "too_long", f"Message too long (max {MAX_MESSAGE_CHARS} characters).")
+    return text
+
+
+async def send_message(
+    runtime: Runtime,
+    sender: str,
+    channel: str,
+    content: str,
+    *,
+    client_id: str | None = None,
+    reply_to: int | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Post a message; a retry with the same client id returns the first copy instead.
+
+    Returns the message and whether it was created now.
+    """
+    await require_postable(runtime, sender, channel)
+    text = _checked_text(content)
+    if client_id is not None and not 0 < len(client_id) <= MAX_CLIENT_ID_CHARS:
+        raise ApiError(400, "bad_request", "client_id must be 1–64 characters.")
+    html = await asyncio.to_thread(render, text)
+    async with recorded_changes(runtime) as changes:
+        if client_id is not None:
+            existing = await store.find_by_client_id(changes.connection, sender, client_id)
+            if existing is not None:
+                return store.message_json(existing), False
+        row = await store.insert_message(
+            changes.connection,
+            channel=channel,
+            sender=sender,
+            content=text,
+            content_html=html,
+            ts=time.time(),
+            reply_to=reply_to,
+            client_id=client_id,
+        )
+        await store.advance_watermark(changes.connection, sender, channel, row["ts"])
+        message = store.message_json(row)
+        await changes.record("message.created", Audience(channel=channel), message)
+    return message, True
+
+
+async def _own_message(runtime: Runtime, username: str, message_id: int) -> Any:
+    async with runtime.stores.messages.read() as connection:
+        row = await store.get_message(connection, message_id)
+    if row is None or not _readable(runtime, username, row):
+        raise MESSAGE_NOT_FOUND
+    if row["sender"] != username:
+        raise ApiError(403, "forbidden", "You can only change your own messages.")
+    return row
+
+
+def _readable(runtime: Runtime, username: str, row: Any) -> bool:
+    return realtime_of(runtime).access.can_read(username, row["channel"], row["ts"])
+
+
+async def edit_message(
+    runtime: Runtime, editor: str, message_id: int, content: str
+) -> dict[str, Any]:
+    row = await _own_message(runtime, editor, message_id)
+    if row["deleted"] or row["filename"]:
+        raise ApiError(409, "not_editable", "This message cannot be edited.")
+    text = _checked_text(content)
+    html = await asyncio.to_thread(render, text)
+    async with recorded_changes(runtime) as changes:
+        await store.edit_message(changes.connection, message_id, text, html, time.time())
+        updated = await store.get_message(changes.connection, message_id)
+        assert updated is not None
+        message = store.message_json(updated)
+        await changes.record("message.updated", Audience(channel=row["channel"]), message)
+    return message
+
+
+async def delete_message(runtime: Runtime, deleter: str, message_id: int) -> None:
+    row = await _own_message(runtime, deleter, message_id)
+    async with recorded_changes(runtime) as changes:
+        now = time.time()
+        await store.mark_deleted(changes.connection, message_id, now)
+        await changes.record(
+            "message.deleted",
+            Audience(channel=row["channel"]),
+            {"id": message_id, "channel": row["channel"], "deleted_ts": now},
+        )
+
+
+async def message_by_id(runtime: Runtime, username: str, message_id: int) -> dict[str, Any]:
+    async with runtime.stores.messages.read() as connection:
+        row = await store.get_message(connection, message_id)
+    if row is None or not _readable(runtime, username, row):
+        raise MESSAGE_NOT_FOUND
+    return store.message_json(row)
+
+
+async def history(
+    runtime: Runtime, username: str, channel: str, *, before: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """A page of live messages, oldest first; page back with the first id as ``before``."""
+    await require_readable(runtime, username, channel)
+    async with runtime.stores.messages.read() as connection:
+        rows = await store.newest_page(
+            connection, channel, before_id=before, limit=max(1, min(limit, MAX_PAGE_SIZE))
+        )
+    return [store.message_json(row) for row in rows if _readable(runtime, username, row)]

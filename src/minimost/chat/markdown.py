@@ -1,0 +1,57 @@
+"""Message text to safe HTML, rendered once on the server and stored beside the text.
+
+A real parser (markdown-it) handles the subset users know (bold, italic, strike,
+inline and fenced code, links) plus lists and quotes; nh3 then keeps only the tags
+and attributes that subset produces, so nothing a user types can become script.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+
+_PARSER = MarkdownIt("zero", {"breaks": True, "linkify": True, "html": False}).enable(
+    [
+        "fence",
+        "blockquote",
+        "list",
+        "emphasis",
+        "strikethrough",
+        "backticks",
+        "escape",
+        "entity",
+        "newline",
+        "linkify",
+    ]
+)
+_TAGS = {"p", "br", "strong", "em", "s", "code", "pre", "ul", "ol", "li", "blockquote", "a"}
+_ATTRIBUTES = {"a": {"href"}, "code": {"class"}, "ol": {"start"}}
+_LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]{1,32}")
+
+
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "code" and attribute == "class":
+        return value if _LANGUAGE_CLASS.fullmatch(value) else None
+    return value
+
+
+def render(text: str) -> str:
+    """The HTML clients insert for a message's text."""
+    rendered = _PARSER.render(text)
+    return nh3.clean(
+        rendered,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        attribute_filter=_keep_attribute,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+    ).strip()
+
+
+def render_plain(text: str) -> str:
+    """Notices from MiniMost are plain text: escaped, never parsed."""
+    return f"<p>{html.escape(text)}</p>"

@@ -1,0 +1,94 @@
+"""The messaging API: channels, history, and sending, editing and deleting messages."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, jsonify, request
+
+from ..api import ApiError, json_object, optional_string, required_string
+from ..auth import sessions
+from ..ratelimits import limited
+from ..runtime import Runtime, get_runtime
+from . import actions
+
+
+def _username() -> str:
+    signed_in = sessions.current()
+    assert signed_in is not None, "the access guard lets only signed-in users here"
+    return signed_in.username
+
+
+def _int_arg(name: str, default: int | None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ApiError(400, "bad_request", f'"{name}" must be a whole number.')
+    return int(raw)
+
+
+async def list_channels() -> Response:
+    return jsonify({"public": list(get_runtime().settings.channels)})
+
+
+async def channel_history(channel: str) -> Response:
+    messages = await actions.history(
+        get_runtime(),
+        _username(),
+        channel,
+        before=_int_arg("before", None),
+        limit=_int_arg("limit", actions.PAGE_SIZE) or actions.PAGE_SIZE,
+    )
+    return jsonify({"messages": messages})
+
+
+async def post_message(channel: str) -> Response:
+    body = await json_object()
+    reply_to = body.get("reply_to")
+    if reply_to is not None and (not isinstance(reply_to, int) or isinstance(reply_to, bool)):
+        raise ApiError(400, "bad_request", '"reply_to" must be a message id or null.')
+    message, created = await actions.send_message(
+        get_runtime(),
+        _username(),
+        channel,
+        required_string(body, "content"),
+        client_id=optional_string(body, "client_id"),
+        reply_to=reply_to,
+    )
+    response = jsonify({"message": message})
+    response.status_code = 201 if created else 200
+    return response
+
+
+async def get_message(message_id: int) -> Response:
+    message = await actions.message_by_id(get_runtime(), _username(), message_id)
+    return jsonify({"message": message})
+
+
+async def edit_message(message_id: int) -> Response:
+    body = await json_object()
+    message = await actions.edit_message(
+        get_runtime(), _username(), message_id, required_string(body, "content")
+    )
+    return jsonify({"message": message})
+
+
+async def delete_message(message_id: int) -> Response:
+    await actions.delete_message(get_runtime(), _username(), message_id)
+    return Response(status=204)
+
+
+def build_blueprint(runtime: Runtime) -> Blueprint:
+    blueprint = Blueprint("chat_api", __name__, url_prefix="/api")
+    add = blueprint.add_url_rule
+    add("/channels", "list_channels", list_channels, methods=["GET"])
+    add("/channels/<channel>/messages", "channel_history", channel_history, methods=["GET"])
+    add(
+        "/channels/<channel>/messages",
+        "post_message",
+        limited(runtime, post_message, "send", by="user"),
+        methods=["POST"],
+    )
+    add("/messages/<int:message_id>", "get_message", get_message, methods=["GET"])
+    add("/messages/<int:message_id>", "edit_message", edit_message, methods=["PATCH"])
+    add("/messages/<int:message_id>", "delete_message", delete_message, methods=["DELETE"])
+    return blueprint
