@@ -8,7 +8,8 @@ from ..api import ApiError, json_object, optional_string, required_string
 from ..auth import sessions
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
-from . import actions
+from ..security import passive
+from . import actions, reading
 
 
 def _username() -> str:
@@ -77,6 +78,21 @@ async def delete_message(message_id: int) -> Response:
     return Response(status=204)
 
 
+async def mark_read(channel: str) -> Response:
+    position = await reading.mark_read(get_runtime(), _username(), channel)
+    return jsonify({"last_read_ts": position})
+
+
+@passive
+async def get_read_state(channel: str) -> Response:
+    return jsonify(await reading.read_state(get_runtime(), _username(), channel))
+
+
+@passive
+async def unread() -> Response:
+    return jsonify({"channels": await reading.unread_counts(get_runtime(), _username())})
+
+
 def build_blueprint(runtime: Runtime) -> Blueprint:
     blueprint = Blueprint("chat_api", __name__, url_prefix="/api")
     add = blueprint.add_url_rule
@@ -91,4 +107,7 @@ def build_blueprint(runtime: Runtime) -> Blueprint:
     add("/messages/<int:message_id>", "get_message", get_message, methods=["GET"])
     add("/messages/<int:message_id>", "edit_message", edit_message, methods=["PATCH"])
     add("/messages/<int:message_id>", "delete_message", delete_message, methods=["DELETE"])
+    add("/channels/<channel>/read", "mark_read", mark_read, methods=["POST"])
+    add("/channels/<channel>/read", "get_read_state", get_read_state, methods=["GET"])
+    add("/unread", "unread", unread, methods=["GET"])
     return blueprint

@@ -169,3 +169,31 @@ async def delete_messages_and_reactions(connection: aiosqlite.Connection, userna
 async def delete_read_state(connection: aiosqlite.Connection, username: str) -> None:
     await connection.execute("DELETE FROM read_state WHERE user = ?", (username,))
     await connection.execute("DELETE FROM dm_hidden WHERE user = ?", (username,))
+
+
+async def latest_ts(connection: aiosqlite.Connection, channel: str) -> float | None:
+    """The newest message time in a channel (deleted and own rows included)."""
+    async with connection.execute(
+        "SELECT MAX(ts) FROM messages WHERE channel = ?", (channel,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def read_positions(connection: aiosqlite.Connection, channel: str) -> dict[str, float]:
+    async with connection.execute(
+        "SELECT user, last_read_ts FROM read_state WHERE channel = ? ORDER BY user", (channel,)
+    ) as cursor:
+        return {row[0]: row[1] for row in await cursor.fetchall()}
+
+
+async def unread_count(connection: aiosqlite.Connection, username: str, channel: str) -> int:
+    """Messages after the user's read position, not their own, not deleted."""
+    async with connection.execute(
+        "SELECT COUNT(*) FROM messages WHERE channel = ? AND deleted = 0 AND sender != ? "
+        "AND ts > COALESCE((SELECT last_read_ts FROM read_state WHERE user = ? AND channel = ?),"
+        " 0)",
+        (channel, username, username, channel),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
