@@ -9,7 +9,7 @@ from ..auth import sessions
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
 from ..security import passive
-from . import actions, reading
+from . import actions, private, reading
 
 
 def _username() -> str:
@@ -93,6 +93,45 @@ async def unread() -> Response:
     return jsonify({"channels": await reading.unread_counts(get_runtime(), _username())})
 
 
+@passive
+async def list_private_channels() -> Response:
+    return jsonify({"channels": await private.channels_of(get_runtime(), _username())})
+
+
+async def create_private_channel() -> Response:
+    body = await json_object()
+    members = body.get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        raise ApiError(400, "bad_request", '"members" must be a list of usernames.')
+    summary = await private.create(
+        get_runtime(), _username(), required_string(body, "name"), members
+    )
+    response = jsonify({"channel": summary})
+    response.status_code = 201
+    return response
+
+
+async def rename_private_channel(channel_id: int) -> Response:
+    body = await json_object()
+    summary = await private.rename(
+        get_runtime(), _username(), channel_id, required_string(body, "name")
+    )
+    return jsonify({"channel": summary})
+
+
+async def add_private_member(channel_id: int) -> Response:
+    body = await json_object()
+    summary = await private.add_member(
+        get_runtime(), _username(), channel_id, required_string(body, "username")
+    )
+    return jsonify({"channel": summary})
+
+
+async def leave_private_channel(channel_id: int) -> Response:
+    await private.leave(get_runtime(), _username(), channel_id)
+    return Response(status=204)
+
+
 def build_blueprint(runtime: Runtime) -> Blueprint:
     blueprint = Blueprint("chat_api", __name__, url_prefix="/api")
     add = blueprint.add_url_rule
@@ -110,4 +149,29 @@ def build_blueprint(runtime: Runtime) -> Blueprint:
     add("/channels/<channel>/read", "mark_read", mark_read, methods=["POST"])
     add("/channels/<channel>/read", "get_read_state", get_read_state, methods=["GET"])
     add("/unread", "unread", unread, methods=["GET"])
+    add("/private-channels", "list_private_channels", list_private_channels, methods=["GET"])
+    add(
+        "/private-channels",
+        "create_private_channel",
+        limited(runtime, create_private_channel, "create_channel", by="user"),
+        methods=["POST"],
+    )
+    add(
+        "/private-channels/<int:channel_id>",
+        "rename_private_channel",
+        rename_private_channel,
+        methods=["PATCH"],
+    )
+    add(
+        "/private-channels/<int:channel_id>/members",
+        "add_private_member",
+        add_private_member,
+        methods=["POST"],
+    )
+    add(
+        "/private-channels/<int:channel_id>/leave",
+        "leave_private_channel",
+        leave_private_channel,
+        methods=["POST"],
+    )
     return blueprint

@@ -187,13 +187,15 @@ async def read_positions(connection: aiosqlite.Connection, channel: str) -> dict
         return {row[0]: row[1] for row in await cursor.fetchall()}
 
 
-async def unread_count(connection: aiosqlite.Connection, username: str, channel: str) -> int:
-    """Messages after the user's read position, not their own, not deleted."""
+async def unread_count(
+    connection: aiosqlite.Connection, username: str, channel: str, *, since: float | None = None
+) -> int:
+    """Messages after the user's read position (and ``since``), not their own, not deleted."""
     async with connection.execute(
         "SELECT COUNT(*) FROM messages WHERE channel = ? AND deleted = 0 AND sender != ? "
-        "AND ts > COALESCE((SELECT last_read_ts FROM read_state WHERE user = ? AND channel = ?),"
-        " 0)",
-        (channel, username, username, channel),
+        "AND ts >= ? AND ts > COALESCE("
+        "(SELECT last_read_ts FROM read_state WHERE user = ? AND channel = ?), 0)",
+        (channel, username, since or 0, username, channel),
     ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0

@@ -1,0 +1,73 @@
+"""SQL for private channels in ``presence.db`` (where the original keeps them)."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+
+async def create(
+    connection: aiosqlite.Connection, name: str, creator: str, members: list[str], now: float
+) -> int:
+    cursor = await connection.execute(
+        "INSERT INTO private_channels (name, created_by, created_ts) VALUES (?, ?, ?)",
+        (name, creator, now),
+    )
+    channel_id = cursor.lastrowid
+    assert channel_id is not None
+    await connection.executemany(
+        "INSERT INTO private_channel_members (channel_id, username, joined_ts, history_start_ts) "
+        "VALUES (?, ?, ?, NULL)",
+        [(channel_id, member, now) for member in members],
+    )
+    return channel_id
+
+
+async def name_of(connection: aiosqlite.Connection, channel_id: int) -> str | None:
+    async with connection.execute(
+        "SELECT name FROM private_channels WHERE id = ?", (channel_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def members(connection: aiosqlite.Connection, channel_id: int) -> dict[str, float | None]:
+    """Members in the order they joined, with when their visible history starts."""
+    async with connection.execute(
+        "SELECT username, history_start_ts FROM private_channel_members "
+        "WHERE channel_id = ? ORDER BY rowid",
+        (channel_id,),
+    ) as cursor:
+        return {row[0]: row[1] for row in await cursor.fetchall()}
+
+
+async def channels_of(connection: aiosqlite.Connection, username: str) -> list[tuple[int, str]]:
+    async with connection.execute(
+        "SELECT c.id, c.name FROM private_channels c JOIN private_channel_members m "
+        "ON m.channel_id = c.id WHERE m.username = ? ORDER BY c.id",
+        (username,),
+    ) as cursor:
+        return [(row[0], row[1]) for row in await cursor.fetchall()]
+
+
+async def rename(connection: aiosqlite.Connection, channel_id: int, name: str) -> None:
+    await connection.execute(
+        "UPDATE private_channels SET name = ? WHERE id = ?", (name, channel_id)
+    )
+
+
+async def add_member(
+    connection: aiosqlite.Connection, channel_id: int, username: str, now: float
+) -> None:
+    """A late joiner: their history starts now."""
+    await connection.execute(
+        "INSERT INTO private_channel_members (channel_id, username, joined_ts, history_start_ts) "
+        "VALUES (?, ?, ?, ?)",
+        (channel_id, username, now, now),
+    )
+
+
+async def remove_member(connection: aiosqlite.Connection, channel_id: int, username: str) -> None:
+    await connection.execute(
+        "DELETE FROM private_channel_members WHERE channel_id = ? AND username = ?",
+        (channel_id, username),
+    )
