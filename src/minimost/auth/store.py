@@ -241,3 +241,9 @@ async def usable_reset_token(
 
 async def mark_reset_token_used(connection: aiosqlite.Connection, token: str) -> None:
     await connection.execute("UPDATE password_reset_tokens SET used = 1 WHERE token = ?", (token,))
+
+
+async def all_usernames(connection: aiosqlite.Connection) -> list[str]:
+    """Every account, in the order they signed up."""
+    rows = await _all(connection, "SELECT username FROM users ORDER BY rowid")
+    return [row["username"] for row in rows]

@@ -12,6 +12,7 @@ from ..runtime import Runtime
 from . import store
 from .channels import require_postable, require_readable
 from .markdown import render
+from .mentions import EVERYONE, resolve_mentions
 
 MAX_MESSAGE_CHARS = 10_000
 MAX_CLIENT_ID_CHARS = 64
@@ -48,6 +49,7 @@ async def send_message(
     if client_id is not None and not 0 < len(client_id) <= MAX_CLIENT_ID_CHARS:
         raise ApiError(400, "bad_request", "client_id must be 1–64 characters.")
     html = await asyncio.to_thread(render, text)
+    mentioned = await resolve_mentions(runtime, channel, text)
     async with recorded_changes(runtime) as changes:
         if client_id is not None:
             existing = await store.find_by_client_id(changes.connection, sender, client_id)
@@ -63,8 +65,11 @@ async def send_message(
             reply_to=reply_to,
             client_id=client_id,
         )
+        await store.set_mentions(changes.connection, row["id"], mentioned)
         await store.advance_watermark(changes.connection, sender, channel, row["ts"])
-        message = store.message_json(row)
+        stored = await store.get_message(changes.connection, row["id"])
+        assert stored is not None
+        message = store.message_json(stored)
         await changes.record("message.created", Audience(channel=channel), message)
     return message, True
 
@@ -91,8 +96,10 @@ async def edit_message(
         raise ApiError(409, "not_editable", "This message cannot be edited.")
     text = _checked_text(content)
     html = await asyncio.to_thread(render, text)
+    mentioned = await resolve_mentions(runtime, row["channel"], text)
     async with recorded_changes(runtime) as changes:
         await store.edit_message(changes.connection, message_id, text, html, time.time())
+        await store.set_mentions(changes.connection, message_id, mentioned)
         updated = await store.get_message(changes.connection, message_id)
         assert updated is not None
         message = store.message_json(updated)
@@ -118,6 +125,13 @@ async def message_by_id(runtime: Runtime, username: str, message_id: int) -> dic
     if row is None or not _readable(runtime, username, row):
         raise MESSAGE_NOT_FOUND
     return store.message_json(row)
+
+
+async def unread_mentions(runtime: Runtime, username: str) -> list[dict[str, Any]]:
+    """Messages waiting for the user that name them (or everyone), newest first."""
+    async with runtime.stores.messages.read() as connection:
+        rows = await store.unread_mentions(connection, username, EVERYONE)
+    return [store.message_json(row) for row in rows if _readable(runtime, username, row)]
 
 
 async def history(

@@ -94,6 +94,11 @@ async def unread() -> Response:
 
 
 @passive
+async def mentions() -> Response:
+    return jsonify({"mentions": await actions.unread_mentions(get_runtime(), _username())})
+
+
+@passive
 async def list_private_channels() -> Response:
     return jsonify({"channels": await private.channels_of(get_runtime(), _username())})
 
@@ -149,6 +154,7 @@ def build_blueprint(runtime: Runtime) -> Blueprint:
     add("/channels/<channel>/read", "mark_read", mark_read, methods=["POST"])
     add("/channels/<channel>/read", "get_read_state", get_read_state, methods=["GET"])
     add("/unread", "unread", unread, methods=["GET"])
+    add("/mentions", "mentions", mentions, methods=["GET"])
     add("/private-channels", "list_private_channels", list_private_channels, methods=["GET"])
     add(
         "/private-channels",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -14,7 +15,7 @@ SYSTEM_SENDER = "system"
 
 MESSAGE_FIELDS = (
     "id, channel, sender, content, content_html, content_type, filename, ts, edited, "
-    "edited_ts, deleted, deleted_ts, reply_to_id, client_msg_id"
+    "edited_ts, deleted, deleted_ts, reply_to_id, client_msg_id, mentions"
 )
 
 
@@ -36,7 +37,47 @@ def message_json(row: sqlite3.Row) -> dict[str, Any]:
         "deleted_ts": row["deleted_ts"],
         "reply_to": row["reply_to_id"],
         "client_id": row["client_msg_id"],
+        "mentions": _mention_list(row["mentions"]),
     }
+
+
+def _mention_list(stored: str | None) -> list[str]:
+    if not stored:
+        return []
+    try:
+        names = json.loads(stored)
+    except ValueError:
+        return []
+    return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
+
+
+async def set_mentions(connection: aiosqlite.Connection, message_id: int, names: list[str]) -> None:
+    """Store who a message mentions: the original's JSON column and the lookup index."""
+    await connection.execute(
+        "UPDATE messages SET mentions = ? WHERE id = ?",
+        (json.dumps(names) if names else None, message_id),
+    )
+    await connection.execute("DELETE FROM message_mentions WHERE message_id = ?", (message_id,))
+    await connection.executemany(
+        "INSERT OR IGNORE INTO message_mentions (message_id, username) VALUES (?, ?)",
+        [(message_id, name) for name in names],
+    )
+
+
+async def unread_mentions(
+    connection: aiosqlite.Connection, username: str, everyone: str
+) -> list[sqlite3.Row]:
+    """Unread, live messages from others that mention the user or everyone, newest first."""
+    async with connection.execute(
+        f"SELECT {', '.join('m.' + field for field in MESSAGE_FIELDS.split(', '))} "
+        "FROM message_mentions mm JOIN messages m ON m.id = mm.message_id "
+        "WHERE mm.username IN (?, ?) AND m.deleted = 0 AND m.sender != ? "
+        "AND m.ts > COALESCE((SELECT last_read_ts FROM read_state r "
+        "WHERE r.user = ? AND r.channel = m.channel), 0) "
+        "GROUP BY m.id ORDER BY m.id DESC LIMIT 200",
+        (username, everyone, username, username),
+    ) as cursor:
+        return list(await cursor.fetchall())
 
 
 async def get_message(connection: aiosqlite.Connection, message_id: int) -> sqlite3.Row | None:

@@ -1,0 +1,39 @@
+"""Mentions: ``@name`` of a channel member, or ``@everyone``."""
+
+from __future__ import annotations
+
+import re
+
+from ..auth import store as auth_store
+from ..runtime import Runtime
+from . import private_store
+from .channels import dm_participants
+
+MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]+)")
+EVERYONE = "@everyone"
+
+
+def mention_tokens(text: str) -> set[str]:
+    return {token.lower() for token in MENTION.findall(text)}
+
+
+async def channel_members(runtime: Runtime, channel: str) -> list[str]:
+    """Members in their order: participants of a DM, members of a private channel,
+    every account for a public channel."""
+    if channel.startswith("dm:"):
+        return dm_participants(channel)
+    if channel.startswith("private:"):
+        async with runtime.stores.presence.read() as connection:
+            return list(await private_store.members(connection, int(channel.split(":")[1])))
+    async with runtime.stores.auth.read() as connection:
+        return await auth_store.all_usernames(connection)
+
+
+async def resolve_mentions(runtime: Runtime, channel: str, text: str) -> list[str]:
+    """Who the text mentions: ``["@everyone"]``, or members in canonical spelling."""
+    tokens = mention_tokens(text)
+    if not tokens:
+        return []
+    if "everyone" in tokens:
+        return [EVERYONE]
+    return [name for name in await channel_members(runtime, channel) if name.lower() in tokens]
