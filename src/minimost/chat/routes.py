@@ -9,7 +9,7 @@ from ..auth import sessions
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
 from ..security import passive
-from . import actions, private, reading
+from . import actions, pins, private, reading
 
 
 def _username() -> str:
@@ -93,6 +93,14 @@ async def unread() -> Response:
     return jsonify({"channels": await reading.unread_counts(get_runtime(), _username())})
 
 
+async def channel_pins(channel: str) -> Response:
+    return jsonify({"pins": await pins.pins_of(get_runtime(), _username(), channel)})
+
+
+async def toggle_pin(message_id: int) -> Response:
+    return jsonify({"pins": await pins.toggle_pin(get_runtime(), _username(), message_id)})
+
+
 @passive
 async def mentions() -> Response:
     return jsonify({"mentions": await actions.unread_mentions(get_runtime(), _username())})
@@ -155,6 +163,8 @@ def build_blueprint(runtime: Runtime) -> Blueprint:
     add("/channels/<channel>/read", "get_read_state", get_read_state, methods=["GET"])
     add("/unread", "unread", unread, methods=["GET"])
     add("/mentions", "mentions", mentions, methods=["GET"])
+    add("/channels/<channel>/pins", "channel_pins", channel_pins, methods=["GET"])
+    add("/messages/<int:message_id>/pin", "toggle_pin", toggle_pin, methods=["POST"])
     add("/private-channels", "list_private_channels", list_private_channels, methods=["GET"])
     add(
         "/private-channels",

@@ -240,3 +240,60 @@ async def unread_count(
     ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+async def is_pinned(connection: aiosqlite.Connection, message_id: int) -> bool:
+    async with connection.execute(
+        "SELECT 1 FROM pins WHERE message_id = ?", (message_id,)
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def pin(
+    connection: aiosqlite.Connection, message_id: int, channel: str, by: str, now: float
+) -> None:
+    await connection.execute(
+        "INSERT INTO pins (message_id, channel, pinned_by, pinned_ts) VALUES (?, ?, ?, ?)",
+        (message_id, channel, by, now),
+    )
+
+
+async def unpin(connection: aiosqlite.Connection, message_id: int) -> None:
+    await connection.execute("DELETE FROM pins WHERE message_id = ?", (message_id,))
+
+
+async def live_pin_count(connection: aiosqlite.Connection, channel: str) -> int:
+    async with connection.execute(
+        "SELECT COUNT(*) FROM pins p JOIN messages m ON m.id = p.message_id "
+        "WHERE p.channel = ? AND m.deleted = 0",
+        (channel,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def pinned(
+    connection: aiosqlite.Connection, channel: str, *, preview_chars: int, limit: int
+) -> list[dict[str, Any]]:
+    """Pinned live messages, most recently pinned first, with a short preview."""
+    async with connection.execute(
+        "SELECT m.id, m.channel, m.sender, m.content, m.filename, m.ts, p.pinned_by, "
+        "p.pinned_ts FROM pins p JOIN messages m ON m.id = p.message_id "
+        "WHERE p.channel = ? AND m.deleted = 0 ORDER BY p.pinned_ts DESC, p.message_id DESC "
+        "LIMIT ?",
+        (channel, limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        {
+            "id": row[0],
+            "channel": row[1],
+            "sender": row[2],
+            "content": (row[3] or "")[:preview_chars],
+            "filename": row[4],
+            "ts": row[5],
+            "pinned_by": row[6],
+            "pinned_ts": row[7],
+        }
+        for row in rows
+    ]
