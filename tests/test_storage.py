@@ -46,6 +46,7 @@ EXPECTED_TABLES = {
         "messages_fts",
         "events",
         "message_mentions",
+        "dm_members",
     },
 }
 EXPECTED_COLUMNS = {
@@ -128,7 +129,7 @@ async def test_fresh_data_root_gets_every_table_and_column(
         info = sync_rows(db_path(data_dir, name), f"PRAGMA table_info({table})")
         assert [row[1] for row in info] == columns
     messages = db_path(data_dir, "messages")
-    assert sync_rows(messages, "PRAGMA user_version") == [(4,)]
+    assert sync_rows(messages, "PRAGMA user_version") == [(5,)]
     assert sync_rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(2,)]
     assert sync_rows(messages, "PRAGMA auto_vacuum") == [(2,)], "incremental on new files"
     triggers = {
@@ -181,6 +182,9 @@ async def test_original_install_keeps_every_row(make_app: AppFactory, data_dir: 
     assert sync_rows(
         db_path(data_dir, "messages"), "SELECT message_id, username FROM message_mentions"
     ) == [(2, "bob")], "old mentions are indexed too"
+    assert sync_rows(
+        db_path(data_dir, "messages"), "SELECT channel, username FROM dm_members ORDER BY 2"
+    ) == [("dm:alice:bob", "alice"), ("dm:alice:bob", "bob")], "old DMs are indexed too"
     for name in ("auth.db", "presence.db", "users/messages.db"):
         assert (data_dir / f"{name}.v0.bak").is_file(), f"a copy of the old {name} is kept"
     assert sync_rows(data_dir / "users/messages.db.v0.bak", "SELECT COUNT(*) FROM messages") == [
@@ -219,7 +223,7 @@ async def test_reopening_is_idempotent(make_app: AppFactory, data_dir: Path) -> 
     for _ in range(2):
         async with make_app().test_app():
             pass
-    assert sync_rows(db_path(data_dir, "messages"), "PRAGMA user_version") == [(4,)]
+    assert sync_rows(db_path(data_dir, "messages"), "PRAGMA user_version") == [(5,)]
 
 
 async def test_fts_index_follows_inserts_edits_and_deletes(tmp_path: Path) -> None:

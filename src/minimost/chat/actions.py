@@ -10,7 +10,7 @@ from ..api import ApiError
 from ..realtime import Audience, realtime_of, recorded_changes
 from ..runtime import Runtime
 from . import store
-from .channels import require_postable, require_readable
+from .channels import dm_participants, require_postable, require_readable
 from .markdown import render
 from .mentions import EVERYONE, resolve_mentions
 
@@ -66,6 +66,8 @@ async def send_message(
             client_id=client_id,
         )
         await store.set_mentions(changes.connection, row["id"], mentioned)
+        if channel.startswith("dm:"):
+            await store.remember_dm(changes.connection, channel, dm_participants(channel))
         await store.advance_watermark(changes.connection, sender, channel, row["ts"])
         stored = await store.get_message(changes.connection, row["id"])
         assert stored is not None
@@ -132,6 +134,32 @@ async def unread_mentions(runtime: Runtime, username: str) -> list[dict[str, Any
     async with runtime.stores.messages.read() as connection:
         rows = await store.unread_mentions(connection, username, EVERYONE)
     return [store.message_json(row) for row in rows if _readable(runtime, username, row)]
+
+
+async def direct_messages(runtime: Runtime, username: str) -> list[dict[str, Any]]:
+    """The user's DMs: the other people in each, unread count, newest activity first."""
+    async with runtime.stores.messages.read() as connection:
+        listed = []
+        for channel, last in await store.dms_of(connection, username):
+            listed.append(
+                {
+                    "channel": channel,
+                    "users": [name for name in dm_participants(channel) if name != username],
+                    "unread": await store.unread_count(connection, username, channel),
+                    "last_ts": last,
+                }
+            )
+    return listed
+
+
+async def hide_dm(runtime: Runtime, username: str, channel: str) -> None:
+    """Hide a DM from the user's list until someone writes in it again."""
+    if not channel.startswith("dm:"):
+        raise ApiError(400, "invalid", "Only direct messages can be hidden.")
+    await require_readable(runtime, username, channel)
+    async with recorded_changes(runtime) as changes:
+        await store.hide_dm(changes.connection, username, channel, time.time())
+        await changes.record("dm.hidden", Audience(username=username), {"channel": channel})
 
 
 async def history(

@@ -93,6 +93,16 @@ async def unread() -> Response:
     return jsonify({"channels": await reading.unread_counts(get_runtime(), _username())})
 
 
+@passive
+async def direct_messages() -> Response:
+    return jsonify({"dms": await actions.direct_messages(get_runtime(), _username())})
+
+
+async def hide_dm(channel: str) -> Response:
+    await actions.hide_dm(get_runtime(), _username(), channel)
+    return Response(status=204)
+
+
 async def channel_pins(channel: str) -> Response:
     return jsonify({"pins": await pins.pins_of(get_runtime(), _username(), channel)})
 
@@ -163,6 +173,8 @@ def build_blueprint(runtime: Runtime) -> Blueprint:
     add("/channels/<channel>/read", "get_read_state", get_read_state, methods=["GET"])
     add("/unread", "unread", unread, methods=["GET"])
     add("/mentions", "mentions", mentions, methods=["GET"])
+    add("/dms", "direct_messages", direct_messages, methods=["GET"])
+    add("/dms/<channel>/hide", "hide_dm", hide_dm, methods=["POST"])
     add("/channels/<channel>/pins", "channel_pins", channel_pins, methods=["GET"])
     add("/messages/<int:message_id>/pin", "toggle_pin", toggle_pin, methods=["POST"])
     add("/private-channels", "list_private_channels", list_private_channels, methods=["GET"])

@@ -297,3 +297,32 @@ async def pinned(
         }
         for row in rows
     ]
+
+
+async def remember_dm(connection: aiosqlite.Connection, channel: str, members: list[str]) -> None:
+    await connection.executemany(
+        "INSERT OR IGNORE INTO dm_members (channel, username) VALUES (?, ?)",
+        [(channel, member) for member in members],
+    )
+
+
+async def dms_of(connection: aiosqlite.Connection, username: str) -> list[tuple[str, float]]:
+    """The user's DMs that are not hidden (or have news since), newest activity first."""
+    async with connection.execute(
+        "SELECT d.channel, (SELECT MAX(ts) FROM messages m WHERE m.channel = d.channel) AS last "
+        "FROM dm_members d WHERE d.username = ? AND NOT EXISTS ("
+        "SELECT 1 FROM dm_hidden h WHERE h.user = d.username AND h.channel = d.channel "
+        "AND h.hidden_ts >= COALESCE((SELECT MAX(ts) FROM messages m WHERE m.channel = "
+        "d.channel), 0)) ORDER BY last DESC",
+        (username,),
+    ) as cursor:
+        return [(row[0], row[1] or 0.0) for row in await cursor.fetchall()]
+
+
+async def hide_dm(
+    connection: aiosqlite.Connection, username: str, channel: str, now: float
+) -> None:
+    await connection.execute(
+        "INSERT OR REPLACE INTO dm_hidden (user, channel, hidden_ts) VALUES (?, ?, ?)",
+        (username, channel, now),
+    )
