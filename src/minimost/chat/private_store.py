@@ -71,3 +71,14 @@ async def remove_member(connection: aiosqlite.Connection, channel_id: int, usern
         "DELETE FROM private_channel_members WHERE channel_id = ? AND username = ?",
         (channel_id, username),
     )
+
+
+async def memberships_of(
+    connection: aiosqlite.Connection, username: str
+) -> list[tuple[int, float | None]]:
+    """The user's private channels with when their visible history starts."""
+    async with connection.execute(
+        "SELECT channel_id, history_start_ts FROM private_channel_members WHERE username = ?",
+        (username,),
+    ) as cursor:
+        return [(row[0], row[1]) for row in await cursor.fetchall()]

@@ -9,7 +9,7 @@ from ..auth import sessions
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
 from ..security import passive
-from . import actions, pins, private, reading
+from . import actions, pins, private, reading, search
 
 
 def _username() -> str:
@@ -93,6 +93,32 @@ async def unread() -> Response:
     return jsonify({"channels": await reading.unread_counts(get_runtime(), _username())})
 
 
+def _float_arg(name: str) -> float | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ApiError(400, "bad_request", f'"{name}" must be a time in epoch seconds.')
+    return value
+
+
+async def search_messages() -> Response:
+    results = await search.search(
+        get_runtime(),
+        _username(),
+        text=request.args.get("q") or None,
+        sender=request.args.get("from") or None,
+        channel=request.args.get("channel") or None,
+        start=_float_arg("start"),
+        end=_float_arg("end"),
+    )
+    return jsonify({"results": results})
+
+
 @passive
 async def direct_messages() -> Response:
     return jsonify({"dms": await actions.direct_messages(get_runtime(), _username())})
@@ -174,6 +200,7 @@ def build_blueprint(runtime: Runtime) -> Blueprint:
     add("/unread", "unread", unread, methods=["GET"])
     add("/mentions", "mentions", mentions, methods=["GET"])
     add("/dms", "direct_messages", direct_messages, methods=["GET"])
+    add("/search", "search_messages", search_messages, methods=["GET"])
     add("/dms/<channel>/hide", "hide_dm", hide_dm, methods=["POST"])
     add("/channels/<channel>/pins", "channel_pins", channel_pins, methods=["GET"])
     add("/messages/<int:message_id>/pin", "toggle_pin", toggle_pin, methods=["POST"])
