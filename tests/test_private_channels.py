@@ -114,6 +114,24 @@ async def test_late_joiners_never_see_earlier_history(app: Quart) -> None:
     assert bobs["unread"] == 2, "only what came after joining counts"
 
 
+async def test_a_late_joiner_gets_full_pages_of_what_they_may_see(app: Quart) -> None:
+    alice = await sign_up(app, "alice")
+    bob = await sign_up(app, "bob")
+    channel = await created(alice, "busy", [])
+    ch = channel["channel"]
+    for n in range(5):
+        await sent(alice, ch, f"before {n}")
+    await alice.api(
+        "POST", f"/api/private-channels/{channel['id']}/members", json={"username": "bob"}
+    )
+    for n in range(4):
+        await sent(alice, ch, f"after {n}")
+    newest = await page(bob, ch, "?limit=3")
+    assert [m["content"] for m in newest] == ["after 1", "after 2", "after 3"]
+    rest = await page(bob, ch, f"?limit=3&before={newest[0]['id']}")
+    assert [m["content"] for m in rest] == ["alice added bob to this channel", "after 0"]
+
+
 async def test_leaving_tells_the_leaver_and_stops_their_delivery(app: Quart) -> None:
     alice = await sign_up(app, "alice")
     bob = await sign_up(app, "bob")

@@ -167,8 +167,13 @@ async def history(
 ) -> list[dict[str, Any]]:
     """A page of live messages, oldest first; page back with the first id as ``before``."""
     await require_readable(runtime, username, channel)
+    since = realtime_of(runtime).access.history_start(username, channel)
     async with runtime.stores.messages.read() as connection:
         rows = await store.newest_page(
-            connection, channel, before_id=before, limit=max(1, min(limit, MAX_PAGE_SIZE))
+            connection,
+            channel,
+            before_id=before,
+            limit=max(1, min(limit, MAX_PAGE_SIZE)),
+            since=since,
         )
-    return [store.message_json(row) for row in rows if _readable(runtime, username, row)]
+    return [store.message_json(row) for row in rows]

@@ -136,13 +136,18 @@ async def mark_deleted(connection: aiosqlite.Connection, message_id: int, now: f
 
 
 async def newest_page(
-    connection: aiosqlite.Connection, channel: str, *, before_id: int | None, limit: int
+    connection: aiosqlite.Connection,
+    channel: str,
+    *,
+    before_id: int | None,
+    limit: int,
+    since: float | None = None,
 ) -> list[sqlite3.Row]:
-    """The ``limit`` newest live messages (before ``before_id``), oldest first."""
+    """The ``limit`` newest live messages (before ``before_id``, from ``since``), oldest first."""
     async with connection.execute(
         f"SELECT {MESSAGE_FIELDS} FROM messages WHERE channel = ? AND deleted = 0 "
-        "AND id < ? ORDER BY id DESC LIMIT ?",
-        (channel, before_id if before_id is not None else 2**63 - 1, limit),
+        "AND id < ? AND ts >= ? ORDER BY id DESC LIMIT ?",
+        (channel, before_id if before_id is not None else 2**63 - 1, since or 0, limit),
     ) as cursor:
         rows = await cursor.fetchall()
     return list(reversed(rows))

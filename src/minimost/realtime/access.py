@@ -32,6 +32,11 @@ class Access:
     def set_private_members(self, channel: str, members: dict[str, float | None]) -> None:
         self._private[channel] = dict(members)
 
+    def history_start(self, username: str, channel: str) -> float | None:
+        """When a late joiner's view of a private channel begins (None: all of it)."""
+        start = self._private.get(channel, {}).get(username)
+        return start if isinstance(start, float | int) else None
+
     def can_read(self, username: str, channel: str, ts: float | None = None) -> bool:
         """Whether the user may read the channel (and, with ``ts``, that moment of it)."""
         if channel in self.public:
