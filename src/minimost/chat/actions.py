@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from ..api import ApiError
@@ -13,6 +14,7 @@ from . import store
 from .channels import dm_participants, require_postable, require_readable
 from .markdown import render
 from .mentions import EVERYONE, resolve_mentions
+from .uploads import MultipartSend
 
 MAX_MESSAGE_CHARS = 10_000
 MAX_CLIENT_ID_CHARS = 64
@@ -20,6 +22,7 @@ PAGE_SIZE = 100
 MAX_PAGE_SIZE = 200
 
 MESSAGE_NOT_FOUND = ApiError(404, "not_found", "No such message.")
+FILE_NOT_FOUND = ApiError(404, "not_found", "No such file.")
 
 
 def _checked_text(content: str) -> str:
@@ -39,41 +42,75 @@ async def send_message(
     *,
     client_id: str | None = None,
     reply_to: int | None = None,
-) -> tuple[dict[str, Any], bool]:
-    """Post a message; a retry with the same client id returns the first copy instead.
+    upload: MultipartSend | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Post text and files as one send: a text row, then one row per file, same time.
 
-    Returns the message and whether it was created now.
+    A retry with the same client id returns the first copy instead (and drops the
+    re-uploaded files). Returns the messages and whether they were created now.
     """
-    await require_postable(runtime, sender, channel)
-    text = _checked_text(content)
-    if client_id is not None and not 0 < len(client_id) <= MAX_CLIENT_ID_CHARS:
-        raise ApiError(400, "bad_request", "client_id must be 1–64 characters.")
-    html = await asyncio.to_thread(render, text)
-    mentioned = await resolve_mentions(runtime, channel, text)
-    async with recorded_changes(runtime) as changes:
-        if client_id is not None:
-            existing = await store.find_by_client_id(changes.connection, sender, client_id)
-            if existing is not None:
-                return store.message_json(existing), False
-        row = await store.insert_message(
-            changes.connection,
-            channel=channel,
-            sender=sender,
-            content=text,
-            content_html=html,
-            ts=time.time(),
-            reply_to=reply_to,
-            client_id=client_id,
-        )
-        await store.set_mentions(changes.connection, row["id"], mentioned)
-        if channel.startswith("dm:"):
-            await store.remember_dm(changes.connection, channel, dm_participants(channel))
-        await store.advance_watermark(changes.connection, sender, channel, row["ts"])
-        stored = await store.get_message(changes.connection, row["id"])
-        assert stored is not None
-        message = store.message_json(stored)
-        await changes.record("message.created", Audience(channel=channel), message)
-    return message, True
+    files = upload.files if upload is not None else []
+    try:
+        await require_postable(runtime, sender, channel)
+        text = content.rstrip()
+        if text or not files:
+            text = _checked_text(content)
+        if client_id is not None and not 0 < len(client_id) <= MAX_CLIENT_ID_CHARS:
+            raise ApiError(400, "bad_request", "client_id must be 1–64 characters.")
+        html = await asyncio.to_thread(render, text) if text else ""
+        mentioned = await resolve_mentions(runtime, channel, text) if text else []
+        async with recorded_changes(runtime) as changes:
+            if client_id is not None:
+                existing = await store.find_by_client_id(changes.connection, sender, client_id)
+                if existing is not None:
+                    if upload is not None:
+                        upload.discard()
+                    return [store.message_json(existing)], False
+            now = time.time()
+            rows = []
+            if text:
+                row = await store.insert_message(
+                    changes.connection,
+                    channel=channel,
+                    sender=sender,
+                    content=text,
+                    content_html=html,
+                    ts=now,
+                    reply_to=reply_to,
+                    client_id=client_id,
+                )
+                await store.set_mentions(changes.connection, row["id"], mentioned)
+                rows.append(row["id"])
+            for index, file in enumerate(files):
+                row = await store.insert_message(
+                    changes.connection,
+                    channel=channel,
+                    sender=sender,
+                    content="",
+                    content_html="",
+                    ts=now,
+                    reply_to=reply_to,
+                    client_id=client_id if not text and index == 0 else None,
+                    filename=file.stored,
+                )
+                rows.append(row["id"])
+            if channel.startswith("dm:"):
+                await store.remember_dm(changes.connection, channel, dm_participants(channel))
+            await store.advance_watermark(changes.connection, sender, channel, now)
+            if upload is not None:
+                upload.keep(runtime.data_root.uploads_dir)
+            messages = []
+            for message_id in rows:
+                stored = await store.get_message(changes.connection, message_id)
+                assert stored is not None
+                message = store.message_json(stored)
+                messages.append(message)
+                await changes.record("message.created", Audience(channel=channel), message)
+    except BaseException:
+        if upload is not None:
+            upload.discard()
+        raise
+    return messages, True
 
 
 async def _own_message(runtime: Runtime, username: str, message_id: int) -> Any:
@@ -119,6 +156,20 @@ async def delete_message(runtime: Runtime, deleter: str, message_id: int) -> Non
             Audience(channel=row["channel"]),
             {"id": message_id, "channel": row["channel"], "deleted_ts": now},
         )
+
+
+async def readable_file(runtime: Runtime, username: str, name: str) -> Path:
+    """An upload the user may fetch: some live message in a channel they read names it."""
+    if "/" in name or name.startswith(".") or not name:
+        raise FILE_NOT_FOUND
+    async with runtime.stores.messages.read() as connection:
+        rows = await store.messages_with_file(connection, name)
+    if not any(_readable(runtime, username, row) for row in rows):
+        raise FILE_NOT_FOUND
+    path = runtime.data_root.uploads_dir / name
+    if not path.is_file():
+        raise ApiError(404, "gone", "This file has been removed.")
+    return path
 
 
 async def message_by_id(runtime: Runtime, username: str, message_id: int) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, jsonify, request, send_file
 
 from ..api import ApiError, json_object, optional_string, required_string
 from ..auth import sessions
@@ -10,6 +10,7 @@ from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
 from ..security import passive
 from . import actions, pins, private, reading, search
+from .uploads import is_image, original_name, receive_multipart
 
 
 def _username() -> str:
@@ -43,20 +44,49 @@ async def channel_history(channel: str) -> Response:
 
 
 async def post_message(channel: str) -> Response:
-    body = await json_object()
+    """JSON ``{"content", "client_id", "reply_to"}``, or multipart with ``files`` too."""
+    runtime = get_runtime()
+    upload = None
+    if request.mimetype == "multipart/form-data":
+        upload = await receive_multipart(
+            runtime.data_root.uploads_dir, runtime.settings.max_upload_bytes
+        )
+        body: dict[str, object] = dict(upload.fields)
+        raw_reply = upload.fields.get("reply_to")
+        body["reply_to"] = int(raw_reply) if raw_reply and raw_reply.isdigit() else None
+        body.setdefault("content", "")
+    else:
+        body = await json_object()
     reply_to = body.get("reply_to")
     if reply_to is not None and (not isinstance(reply_to, int) or isinstance(reply_to, bool)):
         raise ApiError(400, "bad_request", '"reply_to" must be a message id or null.')
-    message, created = await actions.send_message(
-        get_runtime(),
+    messages, created = await actions.send_message(
+        runtime,
         _username(),
         channel,
         required_string(body, "content"),
         client_id=optional_string(body, "client_id"),
         reply_to=reply_to,
+        upload=upload,
     )
-    response = jsonify({"message": message})
+    response = jsonify({"message": messages[0], "messages": messages})
     response.status_code = 201 if created else 200
+    return response
+
+
+async def get_file(name: str) -> Response:
+    """Files go only to readers of a channel that shares them, never as active content."""
+    path = await actions.readable_file(get_runtime(), _username(), name)
+    image = is_image(name)
+    response = await send_file(
+        path,
+        as_attachment=not image,
+        attachment_filename=original_name(name),
+        mimetype=None if image else "application/octet-stream",
+        conditional=True,
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=86400"
     return response
 
 
@@ -193,6 +223,7 @@ def build_blueprint(runtime: Runtime) -> Blueprint:
         methods=["POST"],
     )
     add("/messages/<int:message_id>", "get_message", get_message, methods=["GET"])
+    add("/files/<name>", "get_file", get_file, methods=["GET"])
     add("/messages/<int:message_id>", "edit_message", edit_message, methods=["PATCH"])
     add("/messages/<int:message_id>", "delete_message", delete_message, methods=["DELETE"])
     add("/channels/<channel>/read", "mark_read", mark_read, methods=["POST"])

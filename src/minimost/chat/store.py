@@ -9,6 +9,7 @@ from typing import Any
 import aiosqlite
 
 from .markdown import render_plain
+from .uploads import is_image, original_name
 
 SYSTEM_SENDER = "system"
 
@@ -38,7 +39,23 @@ def message_json(row: sqlite3.Row) -> dict[str, Any]:
         "reply_to": row["reply_to_id"],
         "client_id": row["client_msg_id"],
         "mentions": _mention_list(row["mentions"]),
+        "file": _file_json(row["filename"]) if row["filename"] and not deleted else None,
     }
+
+
+def _file_json(stored: str) -> dict[str, Any]:
+    return {
+        "name": original_name(stored),
+        "url": f"/api/files/{stored}",
+        "image": is_image(stored),
+    }
+
+
+async def messages_with_file(connection: aiosqlite.Connection, stored: str) -> list[sqlite3.Row]:
+    async with connection.execute(
+        "SELECT channel, ts FROM messages WHERE filename = ? AND deleted = 0", (stored,)
+    ) as cursor:
+        return list(await cursor.fetchall())
 
 
 def _mention_list(stored: str | None) -> list[str]:
@@ -108,11 +125,12 @@ async def insert_message(
     reply_to: int | None = None,
     client_id: str | None = None,
     content_type: str = "text",
+    filename: str | None = None,
 ) -> sqlite3.Row:
     cursor = await connection.execute(
         "INSERT INTO messages (channel, sender, content, content_html, content_type, ts, "
-        "reply_to_id, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (channel, sender, content, content_html, content_type, ts, reply_to, client_id),
+        "reply_to_id, client_msg_id, filename) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (channel, sender, content, content_html, content_type, ts, reply_to, client_id, filename),
     )
     assert cursor.lastrowid is not None
     row = await get_message(connection, cursor.lastrowid)
