@@ -95,3 +95,14 @@ async def test_an_oversized_file_is_refused_and_leaves_nothing(
         history = await alice.api("GET", "/api/channels/general/messages")
         assert all(m["sender"] != "alice" for m in (await history.get_json())["messages"])
     assert uploads(data_dir) == []
+
+
+async def test_uploads_need_the_csrf_header(app: Quart, data_dir: Path) -> None:
+    alice = await sign_up(app, "alice")
+    response = await alice.client.post(
+        "/api/channels/general/messages",
+        form={"content": "hi", "csrf_token": alice.token},
+        files={"files0": FileStorage(io.BytesIO(b"x"), filename="a.txt")},
+    )
+    assert response.status_code == 403
+    assert uploads(data_dir) == []

@@ -118,10 +118,9 @@ async def csrf_token_is_valid() -> bool:
     if not isinstance(expected, str) or not expected:
         return False
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.mimetype in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ):
+    # Only plain forms carry the token as a field: reading a multipart body here would
+    # pull a whole upload into memory before the streaming decoder sees it.
+    if sent is None and request.mimetype == "application/x-www-form-urlencoded":
         sent = (await request.form).get(CSRF_FORM_FIELD)
     return isinstance(sent, str) and secrets.compare_digest(sent, expected)
 
