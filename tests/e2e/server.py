@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import signal
 import socket
 import subprocess
@@ -98,32 +97,34 @@ class LiveServer:
         self._wait_until_ready(timeout)
 
     def _wait_until_ready(self, timeout: float) -> None:
+        """Wait for Hypercorn's ready line, read by a thread with blocking readline().
+
+        (Selecting on the pipe and then reading a buffered line would miss lines that
+        arrived in the same chunk: they sit in Python's buffer where select cannot see.)
+        """
         assert self.process is not None
         assert self.process.stdout is not None
-        stream = self.process.stdout
-        deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(stream, selectors.EVENT_READ)
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self.stop()
-                    raise ServerError(f"server not ready after {timeout} s:\n{self.log()}")
-                if not selector.select(remaining):
-                    continue
-                line = stream.readline()
-                if not line:
-                    self.process.wait()
-                    raise ServerError(f"server exited during startup:\n{self.log()}")
+        settled = threading.Event()  # the ready line arrived, or the output ended
+        self._drain = threading.Thread(
+            target=self._drain_output, args=(self.process.stdout, settled), daemon=True
+        )
+        self._drain.start()
+        if settled.wait(timeout) and READY_MARKER in self.log():
+            return
+        if self.process.poll() is not None or not self._drain.is_alive():
+            self._drain.join(5)
+            raise ServerError(f"server exited during startup:\n{self.log()}")
+        self.stop()
+        raise ServerError(f"server not ready after {timeout} s:\n{self.log()}")
+
+    def _drain_output(self, stream: Any, settled: threading.Event) -> None:
+        try:
+            for line in stream:
                 self.output.append(line)
                 if READY_MARKER in line:
-                    break
-        self._drain = threading.Thread(target=self._drain_output, args=(stream,), daemon=True)
-        self._drain.start()
-
-    def _drain_output(self, stream: Any) -> None:
-        for line in stream:
-            self.output.append(line)
+                    settled.set()
+        finally:
+            settled.set()
 
     def log(self) -> str:
         return "".join(self.output)
