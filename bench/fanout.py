@@ -17,58 +17,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
-import http.cookiejar
 import json
 import os
-import re
 import statistics
 import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from multiprocessing import Queue, get_context
 from pathlib import Path
 
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.e2e.server import LiveServer
+from tests.e2e.server import LiveServer, SignedInBrowser
 
 PASSWORD = "Bench-password-123!"
-CSRF = re.compile(
-    r'name="csrf_token" value="([0-9a-f]{64})"|name="csrf-token" content="([0-9a-f]{64})"'
-)
 
 
-class Account:
-    """A signed-in browser: cookie jar plus CSRF token, over plain urllib."""
+class Account(SignedInBrowser):
+    """A signed-in browser that also keeps one HTTP connection open for sending."""
 
     def __init__(self, base: str, username: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        token = self._token("/signup")
-        form = urllib.parse.urlencode(
-            {
-                "username": username,
-                "password": PASSWORD,
-                "confirm_password": PASSWORD,
-                "csrf_token": token,
-            }
-        ).encode()
-        self.opener.open(f"{base}/signup", form, timeout=30).read()
-        self.token = self._token("/")
-
-    def _token(self, path: str) -> str:
-        page = self.opener.open(f"{self.base}{path}", timeout=30).read().decode()
-        found = CSRF.search(page)
-        assert found, f"no CSRF token on {path}"
-        return found.group(1) or found.group(2)
-
-    @property
-    def cookie(self) -> str:
-        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+        super().__init__(base, username, PASSWORD)
 
     def keep_alive(self) -> http.client.HTTPConnection:
         """One persistent connection, as a browser keeps one open to the server."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,23 @@ async def sign_up(app: Quart, username: str = "alice", password: str = GOOD_PASS
     user.username = username
     user.token = await csrf_token_of(user.client)
     return user
+
+
+def rows(database: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """Read a database file directly, as an admin with the sqlite3 shell would."""
+    connection = sqlite3.connect(database)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
+def execute(database: Path, sql: str, params: tuple = ()) -> int:
+    """Change a database file directly (to set up a state); return the last row id."""
+    connection = sqlite3.connect(database)
+    try:
+        with connection:
+            cursor = connection.execute(sql, params)
+        return cursor.lastrowid or 0
+    finally:
+        connection.close()

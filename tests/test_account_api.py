@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import io
 import os
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,15 @@ from PIL import Image
 from quart import Quart, Response
 from werkzeug.datastructures import FileStorage
 
-from tests.conftest import GOOD_PASSWORD, AppFactory, UserClient, browser_for, sign_up
+from tests.conftest import (
+    GOOD_PASSWORD,
+    AppFactory,
+    UserClient,
+    browser_for,
+    execute,
+    rows,
+    sign_up,
+)
 
 RATE_LIMITED = "You're doing that too quickly. Please wait"
 SECOND_PASSWORD = "Second-Horse-Battery-8"
@@ -23,25 +30,6 @@ THIRD_PASSWORD = "Third-Horse-Battery-7"
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def rows(database: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    connection = sqlite3.connect(database)
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
-
-
-def execute(database: Path, sql: str, params: tuple = ()) -> int:
-    connection = sqlite3.connect(database)
-    try:
-        with connection:
-            cursor = connection.execute(sql, params)
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
-    finally:
-        connection.close()
 
 
 def audit_lines(data_dir: Path) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
@@ -19,25 +18,10 @@ from tests.conftest import (
     UserClient,
     browser_for,
     csrf_token_of,
+    execute,
+    rows,
     sign_up,
 )
-
-
-def rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
-
-
-def execute(path: Path, sql: str, params: tuple = ()) -> None:
-    db = sqlite3.connect(path)
-    try:
-        db.execute(sql, params)
-        db.commit()
-    finally:
-        db.close()
 
 
 async def login(

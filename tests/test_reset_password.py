@@ -6,7 +6,6 @@ import asyncio
 import html
 import re
 import secrets
-import sqlite3
 import time
 from pathlib import Path
 
@@ -16,7 +15,15 @@ from quart import Quart, Response
 from werkzeug.security import generate_password_hash
 
 from minimost.cli import cli
-from tests.conftest import GOOD_PASSWORD, AppFactory, UserClient, browser_for, sign_up
+from tests.conftest import (
+    GOOD_PASSWORD,
+    AppFactory,
+    UserClient,
+    browser_for,
+    execute,
+    rows,
+    sign_up,
+)
 
 NEW_PASSWORD = "Fresh-Horse-Battery-42"
 RATE_LIMITED = "You're doing that too quickly. Please wait"
@@ -25,23 +32,6 @@ TOKEN = r"[A-Za-z0-9_-]{43}"
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def rows(database: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    connection = sqlite3.connect(database)
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
-
-
-def execute(database: Path, sql: str, params: tuple = ()) -> None:
-    connection = sqlite3.connect(database)
-    try:
-        with connection:
-            connection.execute(sql, params)
-    finally:
-        connection.close()
 
 
 def reset_password_command(data_dir: Path, *args: str) -> Result:

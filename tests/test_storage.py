@@ -12,7 +12,7 @@ from minimost.db import Database, Migration, Stores, discover
 from minimost.db.migrate import split_statements
 from minimost.paths import DataRoot
 from minimost.runtime import get_runtime
-from tests.conftest import AppFactory
+from tests.conftest import AppFactory, rows
 from tests.original_install import MESSAGES, write_original_data_root
 
 EXPECTED_TABLES = {
@@ -99,14 +99,6 @@ EXPECTED_COLUMNS = {
 }
 
 
-def sync_rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
-
-
 def db_path(root: Path, name: str) -> Path:
     return {
         "auth": root / "auth.db",
@@ -122,19 +114,18 @@ async def test_fresh_data_root_gets_every_table_and_column(
         pass
     for name, tables in EXPECTED_TABLES.items():
         path = db_path(data_dir, name)
-        found = {row[0] for row in sync_rows(path, "SELECT name FROM sqlite_master")}
+        found = {row[0] for row in rows(path, "SELECT name FROM sqlite_master")}
         assert tables <= found, f"{name}: missing {tables - found}"
-        assert sync_rows(path, "PRAGMA journal_mode") == [("wal",)]
+        assert rows(path, "PRAGMA journal_mode") == [("wal",)]
     for (name, table), columns in EXPECTED_COLUMNS.items():
-        info = sync_rows(db_path(data_dir, name), f"PRAGMA table_info({table})")
+        info = rows(db_path(data_dir, name), f"PRAGMA table_info({table})")
         assert [row[1] for row in info] == columns
     messages = db_path(data_dir, "messages")
-    assert sync_rows(messages, "PRAGMA user_version") == [(5,)]
-    assert sync_rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(2,)]
-    assert sync_rows(messages, "PRAGMA auto_vacuum") == [(2,)], "incremental on new files"
+    assert rows(messages, "PRAGMA user_version") == [(5,)]
+    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(2,)]
+    assert rows(messages, "PRAGMA auto_vacuum") == [(2,)], "incremental on new files"
     triggers = {
-        row[0]
-        for row in sync_rows(messages, "SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        row[0] for row in rows(messages, "SELECT name FROM sqlite_master WHERE type = 'trigger'")
     }
     assert {"messages_fts_ai", "messages_fts_ad", "messages_fts_au"} <= triggers
     assert not list(data_dir.glob("**/*.bak")), "nothing to back up on a fresh install"
@@ -152,7 +143,7 @@ UNTOUCHED = {
 async def test_original_install_keeps_every_row(make_app: AppFactory, data_dir: Path) -> None:
     write_original_data_root(data_dir)
     before = {
-        (name, table): sync_rows(db_path(data_dir, name), f"SELECT * FROM {table} ORDER BY 1, 2")
+        (name, table): rows(db_path(data_dir, name), f"SELECT * FROM {table} ORDER BY 1, 2")
         for name, tables in UNTOUCHED.items()
         for table in tables
     }
@@ -169,25 +160,25 @@ async def test_original_install_keeps_every_row(make_app: AppFactory, data_dir: 
         assert [row[0] for row in await cursor.fetchall()] == [2], "old index still works"
     assert app.config["SECRET_KEY"] == "f" * 64
 
-    for (name, table), rows in before.items():
-        after = sync_rows(db_path(data_dir, name), f"SELECT * FROM {table} ORDER BY 1, 2")
-        assert [row[: len(old)] for row, old in zip(after, rows, strict=True)] == rows, (
+    for (name, table), old_rows in before.items():
+        after = rows(db_path(data_dir, name), f"SELECT * FROM {table} ORDER BY 1, 2")
+        assert [row[: len(old)] for row, old in zip(after, old_rows, strict=True)] == old_rows, (
             f"{name}.{table} changed"
         )
     auth = db_path(data_dir, "auth")
-    assert sync_rows(auth, "SELECT COUNT(*) FROM users WHERE password_set_ts IS NULL") == [(0,)]
-    assert sync_rows(
-        auth, "SELECT username, password_hash FROM password_history ORDER BY username"
-    ) == [(u, h) for u, h, *_ in before["auth", "users"]]
-    assert sync_rows(
+    assert rows(auth, "SELECT COUNT(*) FROM users WHERE password_set_ts IS NULL") == [(0,)]
+    assert rows(auth, "SELECT username, password_hash FROM password_history ORDER BY username") == [
+        (u, h) for u, h, *_ in before["auth", "users"]
+    ]
+    assert rows(
         db_path(data_dir, "messages"), "SELECT message_id, username FROM message_mentions"
     ) == [(2, "bob")], "old mentions are indexed too"
-    assert sync_rows(
+    assert rows(
         db_path(data_dir, "messages"), "SELECT channel, username FROM dm_members ORDER BY 2"
     ) == [("dm:alice:bob", "alice"), ("dm:alice:bob", "bob")], "old DMs are indexed too"
     for name in ("auth.db", "presence.db", "users/messages.db"):
         assert (data_dir / f"{name}.v0.bak").is_file(), f"a copy of the old {name} is kept"
-    assert sync_rows(data_dir / "users/messages.db.v0.bak", "SELECT COUNT(*) FROM messages") == [
+    assert rows(data_dir / "users/messages.db.v0.bak", "SELECT COUNT(*) FROM messages") == [
         (len(MESSAGES),)
     ]
 
@@ -197,11 +188,11 @@ async def test_startup_resets_presence_and_live_calls(make_app: AppFactory, data
     async with make_app().test_app():
         pass
     presence = db_path(data_dir, "presence")
-    assert sync_rows(presence, "SELECT user, state, override FROM presence ORDER BY user") == [
+    assert rows(presence, "SELECT user, state, override FROM presence ORDER BY user") == [
         ("alice", "offline", None),
         ("bob", "offline", None),
     ]
-    calls = sync_rows(
+    calls = rows(
         presence, "SELECT call_id, state, ended_ts IS NOT NULL FROM calls ORDER BY call_id"
     )
     assert calls == [
@@ -209,12 +200,12 @@ async def test_startup_resets_presence_and_live_calls(make_app: AppFactory, data
         ("old-call", "ended", 1),
         ("ringing-call", "ended", 1),
     ]
-    assert sync_rows(presence, "SELECT ended_ts FROM calls WHERE call_id = 'old-call'") == [
+    assert rows(presence, "SELECT ended_ts FROM calls WHERE call_id = 'old-call'") == [
         (1699990000.0,)
     ], "calls that had already ended keep their end time"
-    assert sync_rows(presence, "SELECT COUNT(*) FROM call_signals") == [(0,)]
-    assert sync_rows(presence, "SELECT state FROM screenshares") == [("ended",)]
-    assert sync_rows(
+    assert rows(presence, "SELECT COUNT(*) FROM call_signals") == [(0,)]
+    assert rows(presence, "SELECT state FROM screenshares") == [("ended",)]
+    assert rows(
         db_path(data_dir, "messages"), "SELECT COUNT(*) FROM messages WHERE content_type = 'system'"
     ) == [(1,)], "a restart posts no call notices"
 
@@ -223,7 +214,7 @@ async def test_reopening_is_idempotent(make_app: AppFactory, data_dir: Path) -> 
     for _ in range(2):
         async with make_app().test_app():
             pass
-    assert sync_rows(db_path(data_dir, "messages"), "PRAGMA user_version") == [(5,)]
+    assert rows(db_path(data_dir, "messages"), "PRAGMA user_version") == [(5,)]
 
 
 async def test_fts_index_follows_inserts_edits_and_deletes(tmp_path: Path) -> None:
@@ -312,8 +303,8 @@ async def test_failed_migration_rolls_back_and_keeps_the_version(tmp_path: Path)
     with pytest.raises(sqlite3.OperationalError, match="nowhere"):
         await database.open()
     assert not database.is_open
-    assert sync_rows(path, "PRAGMA user_version") == [(1,)]
-    tables = {row[0] for row in sync_rows(path, "SELECT name FROM sqlite_master")}
+    assert rows(path, "PRAGMA user_version") == [(1,)]
+    tables = {row[0] for row in rows(path, "SELECT name FROM sqlite_master")}
     assert "kept" in tables
     assert "half" not in tables
 

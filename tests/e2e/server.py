@@ -7,19 +7,26 @@ same address. Readiness is Hypercorn's own "Running on" line, read from its outp
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_MARKER = "Running on"
+CSRF_TOKEN = re.compile(
+    r'name="csrf_token" value="([0-9a-f]{64})"|name="csrf-token" content="([0-9a-f]{64})"'
+)
 
 
 class ServerError(RuntimeError):
@@ -160,3 +167,41 @@ class LiveServer:
             self.stop()
         finally:
             self.socket.close()
+
+
+class SignedInBrowser:
+    """An account made through the real sign-up form, with its cookies and CSRF token."""
+
+    def __init__(self, base: str, username: str, password: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        form = {
+            "username": username,
+            "password": password,
+            "confirm_password": password,
+            "csrf_token": self.csrf_token("/signup"),
+        }
+        self.opener.open(f"{base}/signup", urllib.parse.urlencode(form).encode(), timeout=30)
+        self.token = self.csrf_token("/")
+
+    def csrf_token(self, path: str) -> str:
+        page = self.opener.open(f"{self.base}{path}", timeout=30).read().decode()
+        found = CSRF_TOKEN.search(page)
+        assert found, f"no CSRF token on {path}"
+        return found.group(1) or found.group(2)
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.jar)
+
+    def api(self, method: str, path: str, body: dict[str, Any]) -> int:
+        """Send a JSON API request; return the HTTP status."""
+        request = urllib.request.Request(
+            f"{self.base}{path}",
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Content-Type": "application/json", "X-CSRF-Token": self.token},
+        )
+        with self.opener.open(request, timeout=30) as response:
+            return response.status

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import aiosqlite
 from quart import Quart, g, session
 
 from ..audit_trail import audit
@@ -67,14 +68,7 @@ async def start_session(runtime: Runtime, username: str) -> str:
     sid = secrets.token_hex(32)
     now = time.time()
     async with runtime.stores.auth.transaction() as connection:
-        await store.create_session(
-            connection,
-            sid,
-            username,
-            now,
-            user_agent=incoming().headers.get("User-Agent"),
-            ip=client_ip(runtime.settings.trusted_proxies),
-        )
+        await _record(runtime, connection, sid, username, now)
     _write_cookie(username, sid, now)
     session.permanent = True
     g.minimost_session = CurrentSession(username, sid)
@@ -87,17 +81,24 @@ async def rotate_session_id(runtime: Runtime, signed_in: CurrentSession) -> str:
     now = time.time()
     async with runtime.stores.auth.transaction() as connection:
         await store.delete_session(connection, signed_in.sid)
-        await store.create_session(
-            connection,
-            sid,
-            signed_in.username,
-            now,
-            user_agent=incoming().headers.get("User-Agent"),
-            ip=client_ip(runtime.settings.trusted_proxies),
-        )
+        await _record(runtime, connection, sid, signed_in.username, now)
     _write_cookie(signed_in.username, sid, now)
     g.minimost_session = CurrentSession(signed_in.username, sid)
     return sid
+
+
+async def _record(
+    runtime: Runtime, connection: aiosqlite.Connection, sid: str, username: str, now: float
+) -> None:
+    """The server-side record of a session, noting the browser and address it came from."""
+    await store.create_session(
+        connection,
+        sid,
+        username,
+        now,
+        user_agent=incoming().headers.get("User-Agent"),
+        ip=client_ip(runtime.settings.trusted_proxies),
+    )
 
 
 def forget_cookie() -> None:
@@ -161,14 +162,7 @@ async def _adopt_legacy_cookie(
     runtime: Runtime, username: str, sid: str, now: float
 ) -> CurrentSession:
     async with runtime.stores.auth.transaction() as connection:
-        await store.create_session(
-            connection,
-            sid,
-            username,
-            now,
-            user_agent=incoming().headers.get("User-Agent"),
-            ip=client_ip(runtime.settings.trusted_proxies),
-        )
+        await _record(runtime, connection, sid, username, now)
     _write_cookie(username, sid, now)
     return CurrentSession(username, sid)
 

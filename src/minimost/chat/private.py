@@ -25,18 +25,15 @@ def _checked_name(name: str) -> str:
     return name
 
 
-async def _canonical_accounts(runtime: Runtime, names: list[str]) -> tuple[list[str], list[str]]:
-    """Existing accounts in their own spelling (deduplicated), and the names not found."""
+async def _canonical_accounts(runtime: Runtime, names: list[str]) -> list[str]:
+    """The names that are accounts, in each account's own spelling, each once."""
     found: list[str] = []
-    missing: list[str] = []
     async with runtime.stores.auth.read() as connection:
         for name in names:
             user = await auth_store.find_user(connection, name.strip())
-            if user is None:
-                missing.append(name)
-            elif user["username"] not in found:
+            if user is not None and user["username"] not in found:
                 found.append(user["username"])
-    return found, missing
+    return found
 
 
 async def _membership(runtime: Runtime, username: str, channel_id: int) -> dict[str, Any]:
@@ -75,7 +72,7 @@ async def _announce(
 async def create(runtime: Runtime, creator: str, name: str, members: list[str]) -> dict[str, Any]:
     """A new private channel; founders see its whole history, and there is no notice."""
     name = _checked_name(name)
-    accounts, _ = await _canonical_accounts(runtime, [creator, *members])
+    accounts = await _canonical_accounts(runtime, [creator, *members])
     now = time.time()
     async with runtime.stores.presence.transaction() as connection:
         channel_id = await private_store.create(connection, name, creator, accounts, now)
@@ -103,7 +100,7 @@ async def add_member(
     current = await _membership(runtime, username, channel_id)
     if not newcomer.strip():
         raise ApiError(400, "invalid", "Say who to add.")
-    accounts, _ = await _canonical_accounts(runtime, [newcomer])
+    accounts = await _canonical_accounts(runtime, [newcomer])
     if not accounts:
         raise ApiError(404, "not_found", f"No account named {newcomer.strip()}.")
     (added,) = accounts

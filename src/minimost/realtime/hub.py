@@ -65,7 +65,6 @@ class Hub:
         self.max_per_user = max_per_user
         self._by_user: dict[str, set[Connection]] = {}
         self._ids = itertools.count(1)
-        self.delivered = 0
 
     @property
     def connections(self) -> list[Connection]:
@@ -113,8 +112,8 @@ class Hub:
         for connection in targets:
             if connection.username == exclude:
                 continue
-            if self.access.can_see(connection.username, audience, ts) and connection.offer(frame):
-                self.delivered += 1
+            if self.access.can_see(connection.username, audience, ts):
+                connection.offer(frame)
 
     def close_sessions(self, username: str, sids: list[str]) -> None:
         ended = set(sids)
