@@ -197,11 +197,12 @@ async def send_all(
     latencies: list[float] = []
     counter = iter(range(total))
     path = f"/api/channels/{urllib.parse.quote(channel)}/messages"
+    run_id = f"{time.time():.0f}"
 
     async def run(client: KeepAlive, lane: int) -> None:
         for number in counter:
             text = " ".join(rng.choices(words, k=rng.randint(3, 20)))
-            body = json.dumps({"content": text, "client_id": f"bench-{lane}-{number}"}).encode()
+            body = json.dumps({"content": text, "client_id": f"bench-{run_id}-{number}"}).encode()
             started = time.perf_counter()
             status, reply = await client.request("POST", path, body)
             latencies.append((time.perf_counter() - started) * 1000)

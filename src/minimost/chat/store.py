@@ -20,7 +20,10 @@ MESSAGE_FIELDS = (
 )
 
 
-def message_json(row: sqlite3.Row) -> dict[str, Any]:
+MENTION_INSERT = "INSERT OR IGNORE INTO message_mentions (message_id, username) VALUES (?, ?)"
+
+
+def message_json(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
     """A message as every client receives it (API replies and events alike)."""
     deleted = bool(row["deleted"])
     return {
@@ -75,10 +78,7 @@ async def set_mentions(connection: aiosqlite.Connection, message_id: int, names:
         (json.dumps(names) if names else None, message_id),
     )
     await connection.execute("DELETE FROM message_mentions WHERE message_id = ?", (message_id,))
-    await connection.executemany(
-        "INSERT OR IGNORE INTO message_mentions (message_id, username) VALUES (?, ?)",
-        [(message_id, name) for name in names],
-    )
+    await connection.executemany(MENTION_INSERT, [(message_id, name) for name in names])
 
 
 async def unread_mentions(
@@ -104,14 +104,26 @@ async def get_message(connection: aiosqlite.Connection, message_id: int) -> sqli
         return await cursor.fetchone()
 
 
+FIND_BY_CLIENT_ID = f"SELECT {MESSAGE_FIELDS} FROM messages WHERE sender = ? AND client_msg_id = ?"
+
+
 async def find_by_client_id(
     connection: aiosqlite.Connection, sender: str, client_id: str
 ) -> sqlite3.Row | None:
-    async with connection.execute(
-        f"SELECT {MESSAGE_FIELDS} FROM messages WHERE sender = ? AND client_msg_id = ?",
-        (sender, client_id),
-    ) as cursor:
+    async with connection.execute(FIND_BY_CLIENT_ID, (sender, client_id)) as cursor:
         return await cursor.fetchone()
+
+
+def find_by_client_id_now(
+    connection: sqlite3.Connection, sender: str, client_id: str
+) -> sqlite3.Row | None:
+    return connection.execute(FIND_BY_CLIENT_ID, (sender, client_id)).fetchone()
+
+
+INSERT_MESSAGE = (
+    "INSERT INTO messages (channel, sender, content, content_html, content_type, ts, "
+    "reply_to_id, client_msg_id, filename, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 async def insert_message(
@@ -128,14 +140,82 @@ async def insert_message(
     filename: str | None = None,
 ) -> sqlite3.Row:
     cursor = await connection.execute(
-        "INSERT INTO messages (channel, sender, content, content_html, content_type, ts, "
-        "reply_to_id, client_msg_id, filename) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (channel, sender, content, content_html, content_type, ts, reply_to, client_id, filename),
+        INSERT_MESSAGE,
+        (
+            channel,
+            sender,
+            content,
+            content_html,
+            content_type,
+            ts,
+            reply_to,
+            client_id,
+            filename,
+            None,
+        ),
     )
     assert cursor.lastrowid is not None
     row = await get_message(connection, cursor.lastrowid)
     assert row is not None
     return row
+
+
+def insert_message_now(
+    connection: sqlite3.Connection,
+    *,
+    channel: str,
+    sender: str,
+    content: str,
+    content_html: str,
+    ts: float,
+    reply_to: int | None = None,
+    client_id: str | None = None,
+    filename: str | None = None,
+    mentions: list[str] | None = None,
+) -> dict[str, Any]:
+    """Insert a message (and its mentions) on the writer's thread; return it as sent out.
+
+    The reply is built from the values just written, so no read-back is needed.
+    """
+    stored_mentions = json.dumps(mentions) if mentions else None
+    cursor = connection.execute(
+        INSERT_MESSAGE,
+        (
+            channel,
+            sender,
+            content,
+            content_html,
+            "text",
+            ts,
+            reply_to,
+            client_id,
+            filename,
+            stored_mentions,
+        ),
+    )
+    message_id = cursor.lastrowid
+    assert message_id is not None
+    if mentions:
+        connection.executemany(MENTION_INSERT, [(message_id, name) for name in mentions])
+    return message_json(
+        {
+            "id": message_id,
+            "channel": channel,
+            "sender": sender,
+            "content": content,
+            "content_html": content_html,
+            "content_type": "text",
+            "filename": filename,
+            "ts": ts,
+            "edited": 0,
+            "edited_ts": None,
+            "deleted": 0,
+            "deleted_ts": None,
+            "reply_to_id": reply_to,
+            "client_msg_id": client_id,
+            "mentions": stored_mentions,
+        }
+    )
 
 
 async def edit_message(
@@ -171,16 +251,24 @@ async def newest_page(
     return list(reversed(rows))
 
 
+ADVANCE_WATERMARK = (
+    "INSERT INTO read_state (user, channel, last_read_ts) VALUES (?, ?, ?) "
+    "ON CONFLICT (user, channel) DO UPDATE "
+    "SET last_read_ts = MAX(last_read_ts, excluded.last_read_ts)"
+)
+
+
 async def advance_watermark(
     connection: aiosqlite.Connection, username: str, channel: str, ts: float
 ) -> None:
     """Move the user's read position forward (never back)."""
-    await connection.execute(
-        "INSERT INTO read_state (user, channel, last_read_ts) VALUES (?, ?, ?) "
-        "ON CONFLICT (user, channel) DO UPDATE "
-        "SET last_read_ts = MAX(last_read_ts, excluded.last_read_ts)",
-        (username, channel, ts),
-    )
+    await connection.execute(ADVANCE_WATERMARK, (username, channel, ts))
+
+
+def advance_watermark_now(
+    connection: sqlite3.Connection, username: str, channel: str, ts: float
+) -> None:
+    connection.execute(ADVANCE_WATERMARK, (username, channel, ts))
 
 
 async def insert_system_notice(
@@ -322,11 +410,15 @@ async def pinned(
     ]
 
 
+REMEMBER_DM = "INSERT OR IGNORE INTO dm_members (channel, username) VALUES (?, ?)"
+
+
 async def remember_dm(connection: aiosqlite.Connection, channel: str, members: list[str]) -> None:
-    await connection.executemany(
-        "INSERT OR IGNORE INTO dm_members (channel, username) VALUES (?, ?)",
-        [(channel, member) for member in members],
-    )
+    await connection.executemany(REMEMBER_DM, [(channel, member) for member in members])
+
+
+def remember_dm_now(connection: sqlite3.Connection, channel: str, members: list[str]) -> None:
+    connection.executemany(REMEMBER_DM, [(channel, member) for member in members])
 
 
 async def dms_of(connection: aiosqlite.Connection, username: str) -> list[tuple[str, float]]:
