@@ -117,6 +117,10 @@ def read_cases(layout: Layout, requests: int, rng: random.Random) -> dict[str, l
             f"/api/channels/{quote(rng.choice(readable))}/messages" for _ in range(requests)
         ],
         "search": [f"/api/search?q={quote(term())}" for _ in range(requests)],
+        "search in a channel": [
+            f"/api/search?q={quote(term())}&channel={quote(rng.choice(layout.public))}"
+            for _ in range(requests)
+        ],
         "search, filtered (from + channel)": [
             f"/api/search?q={quote(term())}&from={rng.choice(READERS + OTHER_AUTHORS)}"
             f"&channel={quote(rng.choice(layout.public))}"

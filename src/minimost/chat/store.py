@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from typing import Any
 
@@ -242,13 +243,12 @@ async def newest_page(
     since: float | None = None,
 ) -> list[sqlite3.Row]:
     """The ``limit`` newest live messages (before ``before_id``, from ``since``), oldest first."""
-    async with connection.execute(
+    rows = await connection.execute_fetchall(
         f"SELECT {MESSAGE_FIELDS} FROM messages WHERE channel = ? AND deleted = 0 "
         "AND id < ? AND ts >= ? ORDER BY id DESC LIMIT ?",
         (channel, before_id if before_id is not None else 2**63 - 1, since or 0, limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
-    return list(reversed(rows))
+    )
+    return list(reversed(list(rows)))
 
 
 ADVANCE_WATERMARK = (
@@ -339,18 +339,41 @@ async def read_positions(connection: aiosqlite.Connection, channel: str) -> dict
         return {row[0]: row[1] for row in await cursor.fetchall()}
 
 
+UNREAD_AFTER = (
+    "SELECT COUNT(*) FROM messages WHERE channel = ? AND ts > ? AND deleted = 0 AND sender != ?"
+)
+
+
 async def unread_count(
     connection: aiosqlite.Connection, username: str, channel: str, *, since: float | None = None
 ) -> int:
     """Messages after the user's read position (and ``since``), not their own, not deleted."""
-    async with connection.execute(
-        "SELECT COUNT(*) FROM messages WHERE channel = ? AND deleted = 0 AND sender != ? "
-        "AND ts >= ? AND ts > COALESCE("
-        "(SELECT last_read_ts FROM read_state WHERE user = ? AND channel = ?), 0)",
-        (channel, username, since or 0, username, channel),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    rows = await connection.execute_fetchall(
+        "SELECT last_read_ts FROM read_state WHERE user = ? AND channel = ?", (username, channel)
+    )
+    position = max((row[0] for row in rows), default=0.0)
+    # "ts >= since" as a strict bound: the float just below since.
+    after = max(position, math.nextafter(since, -math.inf) if since else 0.0)
+    counted = await connection.execute_fetchall(UNREAD_AFTER, (channel, after, username))
+    return int(next(iter(counted))[0])
+
+
+def unread_counts_now(
+    connection: sqlite3.Connection, username: str, channels: list[str] | tuple[str, ...]
+) -> dict[str, int]:
+    """``unread_count`` for many channels in one go (on a connection's own thread)."""
+    positions = {
+        row[0]: row[1]
+        for row in connection.execute(
+            "SELECT channel, last_read_ts FROM read_state WHERE user = ?", (username,)
+        )
+    }
+    return {
+        channel: connection.execute(
+            UNREAD_AFTER, (channel, positions.get(channel) or 0.0, username)
+        ).fetchone()[0]
+        for channel in channels
+    }
 
 
 async def is_pinned(connection: aiosqlite.Connection, message_id: int) -> bool:

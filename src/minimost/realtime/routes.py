@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -99,7 +100,7 @@ async def _serve(runtime: Runtime, connection: Connection, after: int | None) ->
             last_sent = await _replay(runtime, connection.username, after, head)
     cursor = {"last_sent": last_sent}
     tasks = [
-        asyncio.create_task(_write(connection, cursor)),
+        asyncio.create_task(_write(connection, cursor, _sender_of_accepted_socket())),
         asyncio.create_task(_read(runtime, connection)),
         asyncio.create_task(connection.closing.wait()),
     ]
@@ -133,14 +134,28 @@ async def _replay(runtime: Runtime, username: str, after: int, head: int) -> int
     return head
 
 
-async def _write(connection: Connection, cursor: dict[str, int]) -> None:
+def _sender_of_accepted_socket() -> Callable[[str], Awaitable[None]]:
+    """The accepted socket's own ASGI sender.
+
+    Quart's ``websocket.send`` yields to the loop before every frame (so a tight loop of
+    sends cannot starve others) and re-checks the handshake; the writer below only runs
+    when frames are queued, so it hands each straight to the server instead.
+    """
+    current = websocket._get_current_object()
+    return current._send  # type: ignore[no-any-return]
+
+
+async def _write(
+    connection: Connection, cursor: dict[str, int], send: Callable[[str], Awaitable[None]]
+) -> None:
+    queue = connection.queue
     while True:
-        frame = await connection.queue.get()
+        frame = await queue.get()
         if isinstance(frame, str):
-            await websocket.send(frame)
+            await send(frame)
         elif frame.id > cursor["last_sent"]:
             cursor["last_sent"] = frame.id
-            await websocket.send(frame.frame)
+            await send(frame.frame)
 
 
 async def _read(runtime: Runtime, connection: Connection) -> None:
