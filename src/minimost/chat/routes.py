@@ -9,7 +9,7 @@ from ..auth import sessions
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
 from ..security import passive
-from . import actions, pins, private, reading, search
+from . import actions, pins, private, reactions, reading, search
 from .uploads import is_image, original_name, receive_multipart
 
 
@@ -159,6 +159,24 @@ async def hide_dm(channel: str) -> Response:
     return Response(status=204)
 
 
+async def reaction_set() -> Response:
+    return jsonify({"reactions": list(reactions.reaction_set())})
+
+
+async def add_reaction(message_id: int, name: str) -> Response:
+    summary = await reactions.set_reaction(
+        get_runtime(), _username(), message_id, name, present=True
+    )
+    return jsonify(summary)
+
+
+async def remove_reaction(message_id: int, name: str) -> Response:
+    summary = await reactions.set_reaction(
+        get_runtime(), _username(), message_id, name, present=False
+    )
+    return jsonify(summary)
+
+
 async def channel_pins(channel: str) -> Response:
     return jsonify({"pins": await pins.pins_of(get_runtime(), _username(), channel)})
 
@@ -235,6 +253,10 @@ def build_blueprint(runtime: Runtime) -> Blueprint:
     add("/dms/<channel>/hide", "hide_dm", hide_dm, methods=["POST"])
     add("/channels/<channel>/pins", "channel_pins", channel_pins, methods=["GET"])
     add("/messages/<int:message_id>/pin", "toggle_pin", toggle_pin, methods=["POST"])
+    add("/reactions", "reaction_set", reaction_set, methods=["GET"])
+    reaction = "/messages/<int:message_id>/reactions/<name>"
+    add(reaction, "add_reaction", add_reaction, methods=["PUT"])
+    add(reaction, "remove_reaction", remove_reaction, methods=["DELETE"])
     add("/private-channels", "list_private_channels", list_private_channels, methods=["GET"])
     add(
         "/private-channels",
