@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from minimost.paths import DataRoot
 from minimost.previews.fetch import PinnedResolver
 from minimost.previews.guard import (
     MalformedLinkError,
@@ -14,6 +17,7 @@ from minimost.previews.guard import (
     system_resolve,
     target_of,
 )
+from minimost.settings import Settings, SettingsError, SettingsSource
 
 PUBLIC_V4 = "93.184.216.34"
 
@@ -155,3 +159,48 @@ async def test_the_connection_uses_the_checked_answer_and_never_asks_dns_again()
 async def test_loopback_in_any_spelling_is_refused(url: str) -> None:
     with pytest.raises(PreviewRefusedError):
         await checked_addresses(TargetPolicy(), system_resolve, target_of(url))
+
+
+def settings_with(tmp_path: Path, **overrides: object) -> Settings:
+    return SettingsSource.for_data_root(DataRoot.resolve(tmp_path), overrides).load()
+
+
+def test_preview_settings_ship_empty_and_accept_names_and_networks(tmp_path: Path) -> None:
+    shipped = settings_with(tmp_path)
+    assert shipped.link_preview_private_hosts == ()
+    assert shipped.link_preview_ports == ()
+    assert shipped.rate_limits["link_preview"] == (240, 60.0)
+    assert shipped.rate_limits["preview_image"] == (240, 60.0)
+    chosen = settings_with(
+        tmp_path,
+        link_preview_private_hosts=["git.lan", "*.corp.example", "10.2.0.0/16", "fd00::/8"],
+        link_preview_ports=[7990, 8443],
+    )
+    assert chosen.link_preview_private_hosts == (
+        "git.lan",
+        "*.corp.example",
+        "10.2.0.0/16",
+        "fd00::/8",
+    )
+    assert chosen.link_preview_ports == (7990, 8443)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("link_preview_private_hosts", "git.lan"),
+        ("link_preview_private_hosts", ["http://git.lan/"]),
+        ("link_preview_private_hosts", ["git lan"]),
+        ("link_preview_private_hosts", [""]),
+        ("link_preview_private_hosts", [10]),
+        ("link_preview_ports", [0]),
+        ("link_preview_ports", [65536]),
+        ("link_preview_ports", [True]),
+        ("link_preview_ports", 8080),
+    ],
+)
+def test_bad_preview_settings_stop_startup_naming_the_key(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    with pytest.raises(SettingsError, match=f'setting "{key}"'):
+        settings_with(tmp_path, **{key: value})
