@@ -154,7 +154,16 @@ async def test_the_connection_uses_the_checked_answer_and_never_asks_dns_again()
 
 
 @pytest.mark.parametrize(
-    "url", ["http://localhost/", "http://2130706433/", "http://127.1/", "http://[::1]/"]
+    "url",
+    [
+        "http://localhost/",
+        "http://2130706433/",
+        "http://0x7f000001/",
+        "http://127.1/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:7f00:1]/",
+    ],
 )
 async def test_loopback_in_any_spelling_is_refused(url: str) -> None:
     with pytest.raises(PreviewRefusedError):
