@@ -118,6 +118,7 @@ def test_the_request_target_drops_user_info_and_fragment() -> None:
     target = target_of("https://user:secret@Example.COM:8443/a/b?q=1#frag")
     assert (target.host, target.port) == ("example.com", 8443)
     assert target.url == "https://example.com:8443/a/b?q=1"
+    assert target_of("http://bücher.example/").host == "xn--bcher-kva.example"
 
 
 class ScriptedResolver:

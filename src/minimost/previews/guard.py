@@ -70,6 +70,12 @@ def target_of(url: str) -> Target:
         raise PreviewRefusedError(str(error)) from error
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
+    if ":" not in host:
+        try:
+            # The name as DNS and the HTTP client spell it, so the pinned answer matches.
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as error:
+            raise PreviewRefusedError("the host name is not valid") from error
     port = parts.port or SCHEME_PORTS[scheme]
     netloc = f"[{host}]" if ":" in host else host
     if parts.port is not None:
