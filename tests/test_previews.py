@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,12 +21,13 @@ from quart import Quart
 from quart.datastructures import FileStorage
 
 from minimost.previews.fetch import GuardedFetcher
-from minimost.previews.guard import PreviewRefusedError, TargetPolicy, system_resolve
+from minimost.previews.guard import PreviewRefusedError, Resolver, TargetPolicy, system_resolve
 from minimost.previews.service import PreviewService
 from tests.conftest import AppFactory, sign_up
 
 LOOPBACK = ["127.0.0.1/32"]
 HUGE_BYTES = 32 * 1024 * 1024
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def png_bytes(size: tuple[int, int] = (40, 30), colour: str = "teal") -> bytes:
@@ -69,7 +70,7 @@ class Origin:
 
 
 def origin_app(origin: Origin, title: str = "") -> web.Application:
-    async def count(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin.hits[request.path] += 1
         return await handler(request)
 
@@ -206,7 +207,9 @@ async def other_origin(origin: Origin) -> AsyncIterator[Origin]:
         await runner.cleanup()
 
 
-def service_for(origin: Origin, *, timeout: float = 5.0, resolve=system_resolve) -> PreviewService:  # type: ignore[no-untyped-def]
+def service_for(
+    origin: Origin, *, timeout: float = 5.0, resolve: Resolver = system_resolve
+) -> PreviewService:
     policy = TargetPolicy.from_lists(LOOPBACK, [origin.port])
     return PreviewService(GuardedFetcher(policy, resolve=resolve, timeout=timeout), "k" * 64)
 

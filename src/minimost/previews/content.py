@@ -239,13 +239,17 @@ class _HeadParser(HTMLParser):
         if self._in_title and not self.done:
             self._title_parts.append(data)
 
+    def result(self) -> PageMeta:
+        """What was found, keeping a title cut off by the size limit."""
+        if self._in_title and not self.meta.title_text:
+            self.meta.title_text = "".join(self._title_parts)
+        return self.meta
+
 
 def page_meta(html: str) -> PageMeta:
     parser = _HeadParser()
     parser.feed(html)
-    if parser._in_title and not parser.meta.title_text:
-        parser.meta.title_text = "".join(parser._title_parts)
-    return parser.meta
+    return parser.result()
 
 
 def og_preview(meta: PageMeta, url: str, image_path: str) -> dict[str, Any] | None:
