@@ -12,7 +12,7 @@ from typing import Any
 
 from quart import Quart
 
-from . import auth, calls, chat, housekeeping, pages, presence, realtime, stun
+from . import auth, calls, chat, housekeeping, pages, presence, previews, realtime, stun
 from .assets import register_assets
 from .audit import AuditLog
 from .db import Stores
@@ -34,6 +34,7 @@ FEATURES: tuple[Feature, ...] = (
     realtime.FEATURE,
     presence.FEATURE,
     chat.FEATURE,
+    previews.FEATURE,
     calls.FEATURE,
     stun.FEATURE,
     housekeeping.FEATURE,
