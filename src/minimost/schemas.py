@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from quart import request
 from quart_schema.conversion import model_load
 from quart_schema.validation import (
@@ -46,9 +46,17 @@ class RequestBody(BaseModel):
 
 
 class Query(BaseModel):
-    """Query-string arguments: text converted to the declared types."""
+    """Query-string arguments: text converted to the declared types; ``?limit=`` (empty)
+    means the argument was not given."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value != ""}
+        return data
 
 
 class ResponseBody(BaseModel):

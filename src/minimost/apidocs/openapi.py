@@ -98,6 +98,10 @@ class MiniMostOpenAPI(OpenAPIProvider):
                 )
         return paths, components
 
+    def operation_id(self, method: str, path: str, func: Callable[..., Any]) -> str:
+        """The handler's own name, which says what the operation does."""
+        return func.__name__
+
     def _completed(
         self,
         operation: dict[str, Any],
@@ -142,12 +146,12 @@ class MiniMostOpenAPI(OpenAPIProvider):
         if method not in SAFE_METHODS:
             errors.append(403)
             operation["security"] = [{SESSION_SCHEME: [], CSRF_SCHEME: []}]
-        if hasattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE) or hasattr(
+        if form is not None:
+            errors += [400, 413]
+        elif hasattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE) or hasattr(
             view, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE
         ):
             errors.append(400)
-        if form is not None:
-            errors.append(413)
         if getattr(view, QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, None):
             errors.append(429)
         for status in sorted(errors):

@@ -56,6 +56,8 @@ def describe(error: Exception | None) -> str:
         return f'"{field}" {PLAIN_WORDING[kind]}.'
     if kind == "greater_than_equal":
         return f'"{field}" must be at least {first["ctx"]["ge"]}.'
+    if kind == "literal_error":
+        return f'"{field}" must be {first["ctx"]["expected"]}.'
     return f'"{field}": {first["msg"]}.'
 
 
