@@ -8,7 +8,6 @@ blueprint, and whatever ``..schemas`` markers say (204s, files, multipart forms)
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -119,8 +118,6 @@ class MiniMostOpenAPI(OpenAPIProvider):
         responses = operation["responses"]
         if "tags" not in operation and blueprint:
             operation["tags"] = [blueprint.removesuffix("_api")]
-        if "summary" not in operation and view.__doc__:
-            operation["summary"] = inspect.getdoc(view).splitlines()[0]  # type: ignore[union-attr]
 
         if getattr(view, NO_CONTENT_ATTRIBUTE, False):
             responses[204] = {"description": "Done; no body."}
