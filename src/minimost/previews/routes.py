@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, jsonify, request
+from typing import Any
+
+from quart import Blueprint, Response
+from quart_schema import validate_querystring, validate_response
 
 from ..api import ApiError
 from ..auth import sessions
@@ -10,8 +13,10 @@ from ..chat import actions as chat_actions
 from ..chat.uploads import original_name
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
+from ..schemas import file_response
 from ..security import passive
 from .guard import MalformedLinkError
+from .schemas import ImageQuery, PreviewAnswer, PreviewQuery
 from .service import PreviewService, file_preview
 
 IMAGE_CACHE_SECONDS = 7 * 24 * 3600
@@ -24,19 +29,22 @@ def _service() -> PreviewService:
 
 
 @passive
-async def link_preview() -> Response:
-    url = (request.args.get("url") or "").strip()
+@validate_querystring(PreviewQuery)
+@validate_response(PreviewAnswer)
+async def link_preview(query_args: PreviewQuery) -> dict[str, Any]:
     try:
-        preview = await _service().link_preview(url)
+        preview = await _service().link_preview(query_args.url.strip())
     except MalformedLinkError as error:
         raise ApiError(400, "bad_url", str(error)) from error
-    return jsonify({"preview": preview})
+    return {"preview": preview}
 
 
 @passive
-async def preview_image() -> Response:
+@validate_querystring(ImageQuery)
+@file_response("image/png", "image/jpeg")
+async def preview_image(query_args: ImageQuery) -> Response:
     """Only images a preview named (the token is signed), re-encoded, never sniffed."""
-    image = await _service().image(request.args.get("u", ""))
+    image = await _service().image(query_args.u)
     if image is None:
         raise ApiError(404, "not_found", "There is no preview image here.")
     response = Response(image.data, mimetype=image.media_type)
@@ -47,12 +55,13 @@ async def preview_image() -> Response:
 
 
 @passive
-async def uploaded_file_preview(name: str) -> Response:
+@validate_response(PreviewAnswer)
+async def uploaded_file_preview(name: str) -> dict[str, Any]:
     """Same visibility as the file itself: who may not fetch it gets 404."""
     signed_in = sessions.current()
     assert signed_in is not None, "the access guard lets only signed-in users here"
     path = await chat_actions.readable_file(get_runtime(), signed_in.username, name)
-    return jsonify({"preview": await file_preview(path, name, original_name(name))})
+    return {"preview": await file_preview(path, name, original_name(name))}
 
 
 def build_blueprint(runtime: Runtime) -> Blueprint:
