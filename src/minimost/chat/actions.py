@@ -66,7 +66,7 @@ async def send_message(
             if client_id is not None:
                 existing = store.find_by_client_id_now(connection, sender, client_id)
                 if existing is not None:
-                    return [store.message_json(existing)], False
+                    return store.messages_json_now(connection, [existing]), False
             now = time.time()
             messages = []
             if text:
@@ -144,7 +144,7 @@ async def edit_message(
         await store.set_mentions(changes.connection, message_id, mentioned)
         updated = await store.get_message(changes.connection, message_id)
         assert updated is not None
-        message = store.message_json(updated)
+        (message,) = await store.messages_json(changes.connection, [updated])
         await changes.record("message.updated", Audience(channel=row["channel"]), message)
     return message
 
@@ -178,16 +178,18 @@ async def readable_file(runtime: Runtime, username: str, name: str) -> Path:
 async def message_by_id(runtime: Runtime, username: str, message_id: int) -> dict[str, Any]:
     async with runtime.stores.messages.read() as connection:
         row = await store.get_message(connection, message_id)
-    if row is None or not _readable(runtime, username, row):
-        raise MESSAGE_NOT_FOUND
-    return store.message_json(row)
+        if row is None or not _readable(runtime, username, row):
+            raise MESSAGE_NOT_FOUND
+        (message,) = await store.messages_json(connection, [row])
+    return message
 
 
 async def unread_mentions(runtime: Runtime, username: str) -> list[dict[str, Any]]:
     """Messages waiting for the user that name them (or everyone), newest first."""
     async with runtime.stores.messages.read() as connection:
         rows = await store.unread_mentions(connection, username, EVERYONE)
-    return [store.message_json(row) for row in rows if _readable(runtime, username, row)]
+        readable = [row for row in rows if _readable(runtime, username, row)]
+        return await store.messages_json(connection, readable)
 
 
 async def direct_messages(runtime: Runtime, username: str) -> list[dict[str, Any]]:
@@ -222,12 +224,9 @@ async def history(
     """A page of live messages, oldest first; page back with the first id as ``before``."""
     await require_readable(runtime, username, channel)
     since = realtime_of(runtime).access.history_start(username, channel)
-    async with runtime.stores.messages.read() as connection:
-        rows = await store.newest_page(
-            connection,
-            channel,
-            before_id=before,
-            limit=max(1, min(limit, MAX_PAGE_SIZE)),
-            since=since,
+    page_size = max(1, min(limit, MAX_PAGE_SIZE))
+    return await runtime.stores.messages.reading(
+        lambda connection: store.newest_page_now(
+            connection, channel, before_id=before, limit=page_size, since=since
         )
-    return [store.message_json(row) for row in rows]
+    )

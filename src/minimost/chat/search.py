@@ -77,7 +77,8 @@ async def search(
     sql = (
         f"SELECT {fields} FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {LIMIT}"
     )
-    rows = await runtime.stores.messages.reading(
-        lambda connection: connection.execute(sql, params).fetchall()
+    return await runtime.stores.messages.reading(
+        lambda connection: store.messages_json_now(
+            connection, connection.execute(sql, params).fetchall()
+        )
     )
-    return [store.message_json(row) for row in rows]

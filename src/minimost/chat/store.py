@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from ..db.database import on_connection_thread
 from .markdown import render_plain
 from .uploads import is_image, original_name
 
@@ -24,7 +25,9 @@ MESSAGE_FIELDS = (
 MENTION_INSERT = "INSERT OR IGNORE INTO message_mentions (message_id, username) VALUES (?, ?)"
 
 
-def message_json(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
+def message_json(
+    row: sqlite3.Row | dict[str, Any], reactions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A message as every client receives it (API replies and events alike)."""
     deleted = bool(row["deleted"])
     return {
@@ -44,7 +47,82 @@ def message_json(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
         "client_id": row["client_msg_id"],
         "mentions": _mention_list(row["mentions"]),
         "file": _file_json(row["filename"]) if row["filename"] and not deleted else None,
+        "reactions": [] if deleted or reactions is None else reactions,
     }
+
+
+async def messages_json(
+    connection: aiosqlite.Connection, rows: list[sqlite3.Row]
+) -> list[dict[str, Any]]:
+    """Messages with their reactions, fetched for the whole list in one query."""
+    return await on_connection_thread(connection, lambda plain: messages_json_now(plain, rows))
+
+
+def messages_json_now(
+    connection: sqlite3.Connection, rows: list[sqlite3.Row]
+) -> list[dict[str, Any]]:
+    """``messages_json`` on the connection's own thread."""
+    by_message = reactions_of_now(connection, [row["id"] for row in rows])
+    return [message_json(row, by_message.get(row["id"], [])) for row in rows]
+
+
+async def reactions_of(
+    connection: aiosqlite.Connection, message_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Each message's reactions: one entry per name, in the order they were first given."""
+    return await on_connection_thread(
+        connection, lambda plain: reactions_of_now(plain, message_ids)
+    )
+
+
+def reactions_of_now(
+    connection: sqlite3.Connection, message_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """``reactions_of`` on the connection's own thread: one query for all the messages."""
+    if not message_ids:
+        return {}
+    placeholders = ",".join("?" * len(message_ids))
+    rows = connection.execute(
+        f"SELECT message_id, emoji, reactor FROM reactions "
+        f"WHERE message_id IN ({placeholders}) ORDER BY rowid",
+        message_ids,
+    ).fetchall()
+    grouped: dict[int, dict[str, list[str]]] = {}
+    for message_id, name, reactor in rows:
+        grouped.setdefault(message_id, {}).setdefault(name, []).append(reactor)
+    return {
+        message_id: [
+            {"name": name, "count": len(users), "users": users} for name, users in names.items()
+        ]
+        for message_id, names in grouped.items()
+    }
+
+
+async def set_reaction(
+    connection: aiosqlite.Connection,
+    message_id: int,
+    name: str,
+    username: str,
+    *,
+    present: bool,
+    now: float,
+) -> bool:
+    """Add or remove one user's reaction; answer whether anything changed."""
+    if present:
+        cursor = await connection.execute(
+            "INSERT OR IGNORE INTO reactions (message_id, emoji, reactor) VALUES (?, ?, ?)",
+            (message_id, name, username),
+        )
+    else:
+        cursor = await connection.execute(
+            "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND reactor = ?",
+            (message_id, name, username),
+        )
+    if cursor.rowcount == 0:
+        return False
+    # The original's clients poll for rows whose reactions_ts moved; keep it current.
+    await connection.execute("UPDATE messages SET reactions_ts = ? WHERE id = ?", (now, message_id))
+    return True
 
 
 def _file_json(stored: str) -> dict[str, Any]:
@@ -234,21 +312,30 @@ async def mark_deleted(connection: aiosqlite.Connection, message_id: int, now: f
     )
 
 
-async def newest_page(
-    connection: aiosqlite.Connection,
+NEWEST_PAGE = (
+    f"SELECT {MESSAGE_FIELDS} FROM messages WHERE channel = ? AND deleted = 0 "
+    "AND id < ? AND ts >= ? ORDER BY id DESC LIMIT ?"
+)
+
+
+def newest_page_now(
+    connection: sqlite3.Connection,
     channel: str,
     *,
     before_id: int | None,
     limit: int,
     since: float | None = None,
-) -> list[sqlite3.Row]:
-    """The ``limit`` newest live messages (before ``before_id``, from ``since``), oldest first."""
-    rows = await connection.execute_fetchall(
-        f"SELECT {MESSAGE_FIELDS} FROM messages WHERE channel = ? AND deleted = 0 "
-        "AND id < ? AND ts >= ? ORDER BY id DESC LIMIT ?",
+) -> list[dict[str, Any]]:
+    """The ``limit`` newest live messages (before ``before_id``, from ``since``), oldest first.
+
+    Runs on the connection's own thread; the messages come with their reactions.
+    """
+    rows = connection.execute(
+        NEWEST_PAGE,
         (channel, before_id if before_id is not None else 2**63 - 1, since or 0, limit),
-    )
-    return list(reversed(list(rows)))
+    ).fetchall()
+    rows.reverse()
+    return messages_json_now(connection, rows)
 
 
 ADVANCE_WATERMARK = (
