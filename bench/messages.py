@@ -116,7 +116,11 @@ def read_cases(layout: Layout, requests: int, rng: random.Random) -> dict[str, l
         "newest page": [
             f"/api/channels/{quote(rng.choice(readable))}/messages" for _ in range(requests)
         ],
-        "search": [f"/api/search?q={quote(term())}" for _ in range(requests)],
+        "search, common word": [
+            f"/api/search?q={quote(rng.choice(common))}" for _ in range(requests)
+        ],
+        "search, rare word": [f"/api/search?q={quote(rng.choice(words))}" for _ in range(requests)],
+        "search, mixed terms": [f"/api/search?q={quote(term())}" for _ in range(requests)],
         "search in a channel": [
             f"/api/search?q={quote(term())}&channel={quote(rng.choice(layout.public))}"
             for _ in range(requests)
