@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .access import Access
 from .events import Event, Signal, compact
-from .wire import Wire, text_frame
+from .wire import Corked, Wire, text_frame
 
 CLOSE_RESYNC = 4000
 CLOSE_SIGNED_OUT = 4001
@@ -100,6 +100,7 @@ class Hub:
         self.max_per_user = max_per_user
         self._by_user: dict[str, set[Connection]] = {}
         self._ids = itertools.count(1)
+        self.corked = Corked()
 
     @property
     def connections(self) -> list[Connection]:

@@ -102,8 +102,9 @@ async def _serve(runtime: Runtime, connection: Connection, after: int | None) ->
             last_sent = await _replay(runtime, connection.username, after, head)
     connection.last_sent = last_sent
     send = _sender_of_accepted_socket()
+    wire = wire_of(send.args[0], realtime_of(runtime).hub.corked)
     tasks = [
-        asyncio.create_task(_write(connection, send, wire_of(send.args[0]))),
+        asyncio.create_task(_write(connection, send, wire)),
         asyncio.create_task(_read(runtime, connection)),
         asyncio.create_task(connection.closing.wait()),
     ]

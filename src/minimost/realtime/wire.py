@@ -5,7 +5,8 @@ costs a task wake-up, Quart's send, Hypercorn's send, wsproto framing and a drai
 per connection: measured at 1,000 sockets, that per-frame path was most of the
 worker's time. A server frame is unmasked, so its bytes are the same for every
 recipient: they are built once per event and written directly to each socket whose
-buffer has room, which is one ``transport.write`` per connection.
+buffer has room. Frames written in the same turn of the event loop (the events of one
+group commit) are joined and handed to each transport in one write at the end of it.
 
 This reaches into Hypercorn (``WSStream.app_send`` → ``H11Protocol.stream_send`` →
 ``TCPServer.protocol_send`` and its stream writer; Hypercorn 0.18 is pinned, like the
@@ -40,14 +41,33 @@ def text_frame(text: str) -> bytes:
     return struct.pack("!BBQ", TEXT_FRAME, 127, length) + payload
 
 
+class Corked:
+    """Wires with frames waiting for the end of this turn of the event loop."""
+
+    def __init__(self) -> None:
+        self._wires: list[Wire] = []
+
+    def add(self, wire: Wire) -> None:
+        if not self._wires:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._wires.append(wire)
+
+    def flush(self) -> None:
+        wires, self._wires = self._wires, []
+        for wire in wires:
+            wire.flush()
+
+
 class Wire:
     """One accepted websocket's stream writer, for frames that need no ASGI round trip."""
 
-    def __init__(self, stream: WSStream, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, stream: WSStream, writer: asyncio.StreamWriter, corked: Corked) -> None:
         self._stream = stream
         self._writer = writer
         self._transport = writer.transport
         self._high_water = self._transport.get_write_buffer_limits()[1]
+        self._corked = corked
+        self._pending: list[bytes] = []
 
     @property
     def open(self) -> bool:
@@ -64,7 +84,15 @@ class Wire:
         return self._transport.get_write_buffer_size() < self._high_water
 
     def write(self, frame: bytes) -> None:
-        self._transport.write(frame)
+        """Send the frame at the end of this turn of the loop, after those written before."""
+        if not self._pending:
+            self._corked.add(self)
+        self._pending.append(frame)
+
+    def flush(self) -> None:
+        frames, self._pending = self._pending, []
+        if frames and self.open:
+            self._transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
     async def drained(self) -> None:
         """Wait until the transport's buffer has gone down to its low-water mark."""
@@ -72,7 +100,7 @@ class Wire:
             await self._writer.drain()
 
 
-def wire_of(asgi_send: Callable[..., Any]) -> Wire | None:
+def wire_of(asgi_send: Callable[..., Any], corked: Corked) -> Wire | None:
     """The Hypercorn stream writer behind an ASGI websocket ``send``, or None."""
     stream = getattr(asgi_send, "__self__", None)
     if not isinstance(stream, WSStream):
@@ -82,4 +110,4 @@ def wire_of(asgi_send: Callable[..., Any]) -> Wire | None:
     writer = getattr(server, "writer", None)
     if not isinstance(writer, asyncio.StreamWriter):
         return None
-    return Wire(stream, writer)
+    return Wire(stream, writer, corked)
