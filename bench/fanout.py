@@ -10,6 +10,11 @@ on the machine's monotonic clock, shared by all processes.
 Prints a Markdown table; server CPU and peak RSS come from /proc. "From commit" is the
 same delivery measured from the event's own timestamp, stamped inside the writing
 transaction: the fan-out alone, without the sender's request.
+
+The listeners share the machine with the server. By default they are bare protocols
+(``bench/wire.py``: frames parsed from the bytes as they arrive, no task or JSON per
+frame) so that a thousand of them do not starve the server of CPU; ``--client
+websockets`` uses the ``websockets`` library instead, as earlier figures did.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import asyncio
 import http.client
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -30,9 +36,16 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tests.e2e.server import LiveServer, SignedInBrowser
 
+from wire import FrameListener
+
 PASSWORD = "Bench-password-123!"
+CREATED = re.compile(
+    rb'"name":"message\.created","ts":([0-9.e+-]+),"data":\{.*?"content":"([^"]*)"'
+)
+PING = b'{"type":"ping"}'
 
 
 class Account(SignedInBrowser):
@@ -97,8 +110,14 @@ def listener_process(
     ready: Queue,
     stop: Queue,
     results: Queue,
+    client: str = "websockets",
 ) -> None:
     """Hold ``clients`` sockets; report each event's receipt time (shared monotonic clock)."""
+    if client == "raw":
+        import uvloop
+
+        uvloop.run(_listen_raw(ws_url, cookie, clients, expected_events, ready, stop, results))
+        return
     asyncio.run(
         _listen_all(
             ws_url, origin, cookie, clients, expected_events, compression, ready, stop, results
@@ -163,8 +182,51 @@ async def _listen_all(
     results.put(receipts)
 
 
+async def _listen_raw(
+    ws_url: str,
+    cookie: str,
+    clients: int,
+    expected_events: int,
+    ready: Queue,
+    stop: Queue,
+    results: Queue,
+) -> None:
+    """``_listen_all`` with bare protocols: a receipt is taken as the bytes arrive."""
+    receipts: list[tuple[str, float, float]] = []
+    done = asyncio.Event()
+    target = clients * expected_events
+
+    def on_text(listener: FrameListener, payload: bytes, now: float) -> None:
+        if payload == PING:
+            listener.send_text('{"type":"pong"}')
+            return
+        found = CREATED.search(payload)
+        if found is None:
+            return
+        receipts.append((found[2].decode(), now, time.time() - float(found[1])))
+        if len(receipts) >= target:
+            done.set()
+
+    parsed = urllib.parse.urlsplit(ws_url)
+    assert parsed.hostname is not None
+    assert parsed.port is not None
+    listeners = [
+        await FrameListener.connect(parsed.hostname, parsed.port, parsed.path, cookie, on_text)
+        for _ in range(clients)
+    ]
+    ready.put(clients)
+    loop = asyncio.get_running_loop()
+    finish = loop.run_in_executor(None, stop.get)  # the parent says when to stop
+    waiting = asyncio.create_task(done.wait())
+    await asyncio.wait([finish, waiting], return_when=asyncio.FIRST_COMPLETED)
+    for listener in listeners:
+        listener.close()
+    results.put(receipts)
+
+
 def run_case(
     server: LiveServer,
+    client: str,
     compression: str | None,
     sender: Account,
     listener: Account,
@@ -193,6 +255,7 @@ def run_case(
                 ready,
                 stop,
                 results,
+                client,
             ),
         )
         for share, ready, stop in zip(shares, readies, stops, strict=True)
@@ -255,13 +318,19 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="sender events per second")
     parser.add_argument(
+        "--client",
+        choices=["raw", "websockets"],
+        default="raw",
+        help="listeners as bare protocols (light), or with the websockets library",
+    )
+    parser.add_argument(
         "--no-compression",
         action="store_true",
-        help="listeners do not offer permessage-deflate (browsers always do)",
+        help="websockets listeners do not offer permessage-deflate (browsers always do)",
     )
     args = parser.parse_args()
     counts = [int(value) for value in args.clients.split(",")]
-    compression = None if args.no_compression else "deflate"
+    compression = None if args.no_compression or args.client == "raw" else "deflate"
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(
             Path(tmp) / "data",
@@ -277,12 +346,17 @@ def main() -> None:
             sender = Account(server.url, "sender")
             listener = Account(server.url, "listener")
             rows = [
-                run_case(server, compression, sender, listener, k, args.events, args.rate)
+                run_case(
+                    server, args.client, compression, sender, listener, k, args.events, args.rate
+                )
                 for k in counts
             ]
         finally:
             server.close()
-    print(f"events per case: {args.events} at {args.rate:g}/s; one Hypercorn worker (uvloop)")
+    print(
+        f"events per case: {args.events} at {args.rate:g}/s; one Hypercorn worker (uvloop); "
+        f"{args.client} listeners"
+    )
     print()
     print(
         "| K | listener processes | delivered | p50 ms | p99 ms | max ms | "
