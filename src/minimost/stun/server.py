@@ -25,8 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aioice.stun import parse_message
-
 logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!HHI")
@@ -289,6 +287,9 @@ def _valid_attributes(data: bytes) -> bool:
     """
     if len(data) == 28 and data[20:24] == _FINGERPRINT_ATTRIBUTE:
         return zlib.crc32(data[:20]) ^ _FINGERPRINT_XOR == _CRC.unpack_from(data, 24)[0]
+    # Imported on first use: aioice brings in dnspython and ifaddr, a tenth of start-up.
+    from aioice.stun import parse_message
+
     try:
         parse_message(data)
     except Exception:  # junk raises ValueError, struct.error, ...
