@@ -18,10 +18,12 @@ from tests.e2e.server import SignedInBrowser
 
 PASSWORD = "Bench-password-123!"
 REQUEST_TIMEOUT = 15.0
+# A send not answered in this long counts as failed (a user would have given up).
+SEND_TIMEOUT = 5.0
 FORM_TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 
-class SendFailed(Exception):
+class SendError(Exception):
     pass
 
 
@@ -35,7 +37,7 @@ class Account(SignedInBrowser):
     def keep_alive(self) -> http.client.HTTPConnection:
         """One persistent connection, as a browser keeps one open to the server."""
         parsed = urllib.parse.urlsplit(self.base)
-        return http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=REQUEST_TIMEOUT)
+        return http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=SEND_TIMEOUT)
 
     def post_message(self, connection: http.client.HTTPConnection, text: str) -> None:
         headers = {
@@ -48,7 +50,7 @@ class Account(SignedInBrowser):
         response = connection.getresponse()
         response.read()
         if response.status != 201:
-            raise SendFailed(f"HTTP {response.status}")
+            raise SendError(f"HTTP {response.status}")
 
     def send(self, text: str) -> None:
         """Send on the kept-alive connection, reopening it once if the server closed it."""
@@ -86,7 +88,7 @@ class OriginalAccount:
 
     def keep_alive(self) -> http.client.HTTPConnection:
         parsed = urllib.parse.urlsplit(self.base)
-        return http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=REQUEST_TIMEOUT)
+        return http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=SEND_TIMEOUT)
 
     def post_message(self, connection: http.client.HTTPConnection, text: str) -> None:
         """``POST /send/general`` as multipart form data with a ``text`` field."""
@@ -103,7 +105,7 @@ class OriginalAccount:
         response = connection.getresponse()
         response.read()
         if response.status != 200:
-            raise SendFailed(f"HTTP {response.status}")
+            raise SendError(f"HTTP {response.status}")
 
     def send(self, text: str) -> None:
         _send_with_reconnect(self, text)

@@ -22,7 +22,8 @@ from websockets.asyncio.client import connect
 OPEN_TIMEOUT = 10.0
 OPENING_AT_ONCE = 50
 
-Receipt = tuple[str, float]
+# (message text, receipt time, seconds since the server stamped the message: "from commit")
+Receipt = tuple[str, float, float]
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Target:
     port: int
     cookie: str
     channel: str = "general"
+    compression: str | None = "deflate"  # browsers always offer it; ours declines it
 
 
 @dataclass
@@ -42,7 +44,7 @@ class Opened:
     failures: Counter[str] = field(default_factory=Counter)
 
 
-class StreamRefused(Exception):
+class StreamRefusedError(Exception):
     pass
 
 
@@ -52,20 +54,21 @@ async def _listen_ws(target: Target, opened: asyncio.Event, record: Any) -> None
         f"ws://{target.host}:{target.port}/ws",
         origin=origin,
         max_size=2**20,
-        compression="deflate",  # browsers always offer it; the server declines
+        compression=target.compression,
         open_timeout=OPEN_TIMEOUT,
         additional_headers={"Cookie": target.cookie},
     ) as ws:
         await ws.recv()  # hello
         opened.set()
         async for raw in ws:
-            now = time.perf_counter()
+            now, wall_now = time.perf_counter(), time.time()
             if '"ping"' in raw:
                 await ws.send('{"type":"pong"}')
                 continue
             frame = json.loads(raw)
             if frame.get("name") == "message.created":
-                record(frame["data"]["content"], now)
+                # The event's ts is stamped inside the writing transaction.
+                record(frame["data"]["content"], now, wall_now - frame["ts"])
 
 
 async def _sse_chunks(reader: asyncio.StreamReader, chunked: bool) -> Any:
@@ -96,7 +99,7 @@ async def _listen_sse(target: Target, opened: asyncio.Event, record: Any) -> Non
         writer.write(request.encode())
         status = (await reader.readline()).split()
         if len(status) < 2 or status[1] != b"200":
-            raise StreamRefused(f"HTTP {status[1].decode() if len(status) > 1 else 'closed'}")
+            raise StreamRefusedError(f"HTTP {status[1].decode() if len(status) > 1 else 'closed'}")
         chunked = False
         while (line := await reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode("latin-1").partition(":")
@@ -104,7 +107,7 @@ async def _listen_sse(target: Target, opened: asyncio.Event, record: Any) -> Non
                 chunked = True
         buffer = b""
         async for data in _sse_chunks(reader, chunked):
-            now = time.perf_counter()
+            now, wall_now = time.perf_counter(), time.time()
             buffer += data
             while b"\n\n" in buffer:
                 block, buffer = buffer.split(b"\n\n", 1)
@@ -118,7 +121,8 @@ async def _listen_sse(target: Target, opened: asyncio.Event, record: Any) -> Non
                         payload.append(line[5:].lstrip())
                 if event == "messages" and payload:
                     for message in json.loads("\n".join(payload)):
-                        record(message.get("content") or "", now)
+                        since = wall_now - message.get("ts", wall_now)
+                        record(message.get("content") or "", now, since)
     finally:
         writer.close()
 
@@ -126,13 +130,18 @@ async def _listen_sse(target: Target, opened: asyncio.Event, record: Any) -> Non
 async def _run(target: Target, clients: int, progress: Any, ready: Any, stop: Any) -> list:
     receipts: list[Receipt] = []
 
-    def record(text: str, at: float) -> None:
-        receipts.append((text, at))
+    def record(text: str, at: float, since_commit: float) -> None:
+        receipts.append((text, at, since_commit))
         progress.value += 1
 
     listen = _listen_ws if target.protocol == "ws" else _listen_sse
     opening = asyncio.Semaphore(OPENING_AT_ONCE)
     outcome = Opened()
+    settled = asyncio.Event()  # every listener is open or has failed
+
+    def tally() -> None:
+        if outcome.connected + sum(outcome.failures.values()) == clients:
+            settled.set()
 
     async def one() -> None:
         opened = asyncio.Event()
@@ -142,22 +151,25 @@ async def _run(target: Target, clients: int, progress: Any, ready: Any, stop: An
             await asyncio.wait([task, waiter], timeout=OPEN_TIMEOUT, return_when="FIRST_COMPLETED")
         if opened.is_set():
             outcome.connected += 1
+            tally()
         else:
             waiter.cancel()
             if task.done() and task.exception() is not None:
                 error = task.exception()
-                reason = str(error) if isinstance(error, StreamRefused) else type(error).__name__
+                reason = (
+                    str(error) if isinstance(error, StreamRefusedError) else type(error).__name__
+                )
             else:
                 reason = f"no answer in {OPEN_TIMEOUT:g} s"
                 task.cancel()
             outcome.failures[reason] += 1
+            tally()
             return
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await task
 
     tasks = [asyncio.create_task(one()) for _ in range(clients)]
-    while outcome.connected + sum(outcome.failures.values()) < clients:
-        await asyncio.sleep(0.05)  # polling a local counter, not synchronising with the server
+    await settled.wait()
     ready.put((outcome.connected, dict(outcome.failures)))
     await asyncio.get_running_loop().run_in_executor(None, stop.get)
     for task in tasks:

@@ -69,10 +69,12 @@ class ServerProcess:
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited during start-up, see {self.log_path}")
-            with contextlib.suppress(OSError, urllib.error.URLError):
-                with urllib.request.urlopen(f"{self.url}/login", timeout=2) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - started
+            with (
+                contextlib.suppress(OSError, urllib.error.URLError),
+                urllib.request.urlopen(f"{self.url}/login", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return time.perf_counter() - started
             time.sleep(0.01)  # polling until the server answers: this is the measurement
         self.stop()
         raise RuntimeError(f"{self.name} did not answer /login within {timeout} s")
