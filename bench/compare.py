@@ -433,15 +433,14 @@ def latencies(
     delivered = len(delays)
     last = max((at for text, at, _ in receipts if text in stamps), default=phase["started"])
     span = last - phase["started"]
-    return {
+    figures: dict[str, Any] = {
         "delivered": delivered,
         "missing": max(0, phase["expected"] - delivered),
-        "p50": percentile(delays, 0.50) * 1000,
-        "p95": percentile(delays, 0.95) * 1000,
-        "p99": percentile(delays, 0.99) * 1000,
-        "max": (delays[-1] if delays else 0.0) * 1000,
         "deliveries_per_s": delivered / span if span > 0 else 0.0,
     }
+    for name, fraction in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99), ("max", 1.0)):
+        figures[name] = percentile(delays, fraction) * 1000 if delays else None
+    return figures
 
 
 def count_results(body: Any) -> int:

@@ -79,7 +79,7 @@ def summarise_profile(raw: str, top: int = 15) -> dict[str, Any]:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = [frame.strip() for frame in stack.split(";") if frame.strip()]
+        frames = [_function(frame) for frame in stack.split(";") if frame.strip()]
         total += count
         if frames:
             own[frames[-1]] += count
@@ -93,6 +93,14 @@ def summarise_profile(raw: str, top: int = 15) -> dict[str, Any]:
         "packages": [(name, count * share) for name, count in packages.most_common(top)],
         "inclusive": [(name, count * share) for name, count in inclusive.most_common(top * 3)],
     }
+
+
+def _function(frame: str) -> str:
+    """``send (asyncio/streams.py:343)`` -> ``send (asyncio/streams.py)``: lines merged."""
+    name, paren, where = frame.strip().rpartition(" (")
+    if not paren:
+        return frame.strip()
+    return f"{name} ({where.rstrip(')').rsplit(':', 1)[0]})"
 
 
 def _package(frame: str) -> str:
@@ -291,6 +299,15 @@ def _profile_table(results: dict[str, Any]) -> list[str]:
         "| function | own time |",
         "|---|---:|",
         *(f"| `{name}` | {share:.1f} % |" for name, share in profile["self"]),
+        "",
+        "Time including callees, below the worker's entry points:",
+        "",
+        "| function | with callees |",
+        "|---|---:|",
+        *(
+            f"| `{name}` | {share:.1f} % |"
+            for name, share in [row for row in profile["inclusive"] if row[1] < 95][:20]
+        ),
     ]
     return lines
 
@@ -348,6 +365,21 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _shade_failures(axes: Any, fanout: dict[str, Any]) -> None:
+    """Grey out the listener counts at which 0.0.4 accepted no message at all."""
+    failed = [row["clients"] for row in fanout["original"] if not row["phases"]["rate"]["accepted"]]
+    if failed:
+        high = max(row["clients"] for row in fanout["ours"])
+        axes.axvspan(min(failed) * 0.8, high * 1.25, color="grey", alpha=0.12, lw=0)
+        axes.annotate(
+            "0.0.4:\nno send\naccepted",
+            xy=(min(failed) * 0.85, 0.02),
+            xycoords=("data", "axes fraction"),
+            fontsize=8,
+            color="dimgrey",
+        )
+
+
 def plots(results: dict[str, Any]) -> None:
     import matplotlib
 
@@ -374,6 +406,7 @@ def plots(results: dict[str, Any]) -> None:
         axes.set_xlabel("listeners K")
         axes.set_ylabel("delivery latency, ms")
         axes.set_title(_plot_titles()[phase])
+        _shade_failures(axes, fanout)
         axes.grid(True, which="both", alpha=0.3)
         axes.legend(fontsize=8, ncol=2)
         figure.tight_layout()
@@ -392,6 +425,7 @@ def plots(results: dict[str, Any]) -> None:
     axes.set_xlabel("listeners K")
     axes.set_ylabel("server CPU, % of one core")
     axes.set_title(_plot_titles()["cpu"])
+    _shade_failures(axes, fanout)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8)
     figure.tight_layout()
