@@ -3,7 +3,7 @@
     python bench/compare.py              # everything, about 15 minutes; rewrites the docs
     python bench/compare.py --quick      # a small subset for development; docs untouched
     python bench/compare.py --only stun,calls --clients 1,10
-    python bench/compare.py --render OUT/results.json   # tables and plots from a saved run
+    python bench/compare.py --render bench/results/compare.json  # docs from a saved run
 
 0.0.4 is installed from PyPI into a venv of its own and run under Gunicorn with its
 shipped config (``-c python:minimost.gunicorn_conf``); ours runs under Hypercorn with
@@ -12,8 +12,8 @@ for a TLS-terminating proxy (``MINIMOST_SKIP_TLS``), and rate limits off so the 
 measure serving, not limiting. As root the whole run happens inside a private network
 namespace (``unshare -n``) that has nothing but loopback. Every case starts its server
 afresh on a fresh data root. Results land in ``--out`` as JSON with the servers' logs;
-the full run also rewrites the generated section of docs/benchmarks.md and the plots
-docs/compare-*.png.
+the full run also rewrites the generated section of docs/benchmarks.md, the plots
+docs/compare-*.png and bench/results/compare.json, the results they were drawn from.
 """
 
 from __future__ import annotations
@@ -500,6 +500,7 @@ def main() -> None:
     signal.signal(signal.SIGALRM, _out_of_time)
     signal.alarm(args.budget)
     bench = Bench(plan, out, venv, args.profile)
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     try:
         for part in PARTS:
@@ -515,6 +516,8 @@ def main() -> None:
             "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}",
             "private_network": args.inside_netns,
+            # Other people's work on the same machine: the 1-minute load average.
+            "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         }
         path = out / "results.json"
         path.write_text(json.dumps(bench.results, indent=1, default=list))
@@ -522,6 +525,7 @@ def main() -> None:
     full = not args.quick and set(parts) == set(PARTS) and not args.clients
     if not args.no_docs and (full or args.write_docs):
         report.write_docs(bench.results)
+        report.SAVED_RESULTS.write_text(path.read_text())
 
 
 def _shown_args() -> list[str]:
