@@ -65,7 +65,7 @@ async def send_message(
                 if existing is not None:
                     if upload is not None:
                         upload.discard()
-                    return [store.message_json(existing)], False
+                    return await store.messages_json(changes.connection, [existing]), False
             now = time.time()
             rows = []
             if text:
@@ -141,7 +141,7 @@ async def edit_message(
         await store.set_mentions(changes.connection, message_id, mentioned)
         updated = await store.get_message(changes.connection, message_id)
         assert updated is not None
-        message = store.message_json(updated)
+        (message,) = await store.messages_json(changes.connection, [updated])
         await changes.record("message.updated", Audience(channel=row["channel"]), message)
     return message
 
@@ -175,16 +175,18 @@ async def readable_file(runtime: Runtime, username: str, name: str) -> Path:
 async def message_by_id(runtime: Runtime, username: str, message_id: int) -> dict[str, Any]:
     async with runtime.stores.messages.read() as connection:
         row = await store.get_message(connection, message_id)
-    if row is None or not _readable(runtime, username, row):
-        raise MESSAGE_NOT_FOUND
-    return store.message_json(row)
+        if row is None or not _readable(runtime, username, row):
+            raise MESSAGE_NOT_FOUND
+        (message,) = await store.messages_json(connection, [row])
+    return message
 
 
 async def unread_mentions(runtime: Runtime, username: str) -> list[dict[str, Any]]:
     """Messages waiting for the user that name them (or everyone), newest first."""
     async with runtime.stores.messages.read() as connection:
         rows = await store.unread_mentions(connection, username, EVERYONE)
-    return [store.message_json(row) for row in rows if _readable(runtime, username, row)]
+        readable = [row for row in rows if _readable(runtime, username, row)]
+        return await store.messages_json(connection, readable)
 
 
 async def direct_messages(runtime: Runtime, username: str) -> list[dict[str, Any]]:
@@ -227,4 +229,4 @@ async def history(
             limit=max(1, min(limit, MAX_PAGE_SIZE)),
             since=since,
         )
-    return [store.message_json(row) for row in rows]
+        return await store.messages_json(connection, rows)

@@ -73,9 +73,7 @@ async def search(
         f"SELECT {fields} FROM messages m WHERE {' AND '.join(where)} "
         f"ORDER BY {order} LIMIT {LIMIT}"
     )
-    async with (
-        runtime.stores.messages.read() as connection,
-        connection.execute(sql, params) as cursor,
-    ):
-        rows = await cursor.fetchall()
-    return [store.message_json(row) for row in rows]
+    async with runtime.stores.messages.read() as connection:
+        async with connection.execute(sql, params) as cursor:
+            rows = list(await cursor.fetchall())
+        return await store.messages_json(connection, rows)

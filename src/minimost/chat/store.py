@@ -20,7 +20,7 @@ MESSAGE_FIELDS = (
 )
 
 
-def message_json(row: sqlite3.Row) -> dict[str, Any]:
+def message_json(row: sqlite3.Row, reactions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A message as every client receives it (API replies and events alike)."""
     deleted = bool(row["deleted"])
     return {
@@ -40,7 +40,67 @@ def message_json(row: sqlite3.Row) -> dict[str, Any]:
         "client_id": row["client_msg_id"],
         "mentions": _mention_list(row["mentions"]),
         "file": _file_json(row["filename"]) if row["filename"] and not deleted else None,
+        "reactions": [] if deleted or reactions is None else reactions,
     }
+
+
+async def messages_json(
+    connection: aiosqlite.Connection, rows: list[sqlite3.Row]
+) -> list[dict[str, Any]]:
+    """Messages with their reactions, fetched for the whole list in one query."""
+    by_message = await reactions_of(connection, [row["id"] for row in rows])
+    return [message_json(row, by_message.get(row["id"], [])) for row in rows]
+
+
+async def reactions_of(
+    connection: aiosqlite.Connection, message_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Each message's reactions: one entry per name, in the order they were first given."""
+    if not message_ids:
+        return {}
+    placeholders = ",".join("?" * len(message_ids))
+    async with connection.execute(
+        f"SELECT message_id, emoji, reactor FROM reactions "
+        f"WHERE message_id IN ({placeholders}) ORDER BY rowid",
+        message_ids,
+    ) as cursor:
+        rows = await cursor.fetchall()
+    grouped: dict[int, dict[str, list[str]]] = {}
+    for message_id, name, reactor in rows:
+        grouped.setdefault(message_id, {}).setdefault(name, []).append(reactor)
+    return {
+        message_id: [
+            {"name": name, "count": len(users), "users": users} for name, users in names.items()
+        ]
+        for message_id, names in grouped.items()
+    }
+
+
+async def set_reaction(
+    connection: aiosqlite.Connection,
+    message_id: int,
+    name: str,
+    username: str,
+    *,
+    present: bool,
+    now: float,
+) -> bool:
+    """Add or remove one user's reaction; answer whether anything changed."""
+    if present:
+        cursor = await connection.execute(
+            "INSERT OR IGNORE INTO reactions (message_id, emoji, reactor) VALUES (?, ?, ?)",
+            (message_id, name, username),
+        )
+    else:
+        cursor = await connection.execute(
+            "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND reactor = ?",
+            (message_id, name, username),
+        )
+    if cursor.rowcount == 0:
+        return False
+    # The original's clients poll for rows whose reactions_ts moved; keep it current.
+    await connection.execute("UPDATE messages SET reactions_ts = ? WHERE id = ?", (now, message_id))
+    return True
 
 
 def _file_json(stored: str) -> dict[str, Any]:
