@@ -24,28 +24,30 @@ import datetime
 import json
 import os
 import platform
-import queue
-import random
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench import accounts, report, seed, servers, stunload
+from bench import accounts, callrelay, report, seed, servers, stunload
 from bench.listeners import ListenerPool, Receipt, Target
 from bench.procstats import CpuMeter, largest_process, percentile, tree_peak_rss_mb
 
 KINDS = ("ours", "original")
 PARTS = ("fanout", "startup", "database", "calls", "stun")
 GIVE_UP_AFTER_FAILURES = 3
+# Upper bounds in seconds: a part or case still running then is stopped and recorded as
+# failed, and the run goes on with the next one.
+PART_LIMITS = {"fanout": 3000, "startup": 300, "database": 1500, "calls": 200, "stun": 200}
+CASE_LIMITS = {"fanout": 300, "database": 720, "calls": 90}
 
 
 @dataclass
@@ -81,16 +83,22 @@ QUICK = Plan(
 class Bench:
     """Runs the parts of the comparison in ``work``; keeps every result in ``self.results``."""
 
-    def __init__(self, plan: Plan, work: Path, venv: Path, profile: bool) -> None:
+    def __init__(
+        self, plan: Plan, work: Path, venv: Path, profile: bool, source: Path | None = None
+    ) -> None:
         self.plan = plan
         self.work = work
         self.venv = venv
         self.profile = profile
+        self.source = source
+        self.results: dict[str, Any] = {"startup": {kind: [] for kind in KINDS}, "errors": {}}
         self.stun_port_original = servers.free_port(servers.socket.SOCK_DGRAM)
-        servers.configure_original(
-            venv, {"rate_limit_enabled": False, "stun_port": self.stun_port_original}
-        )
-        self.results: dict[str, Any] = {"startup": {kind: [] for kind in KINDS}}
+        try:
+            servers.configure_original(
+                venv, {"rate_limit_enabled": False, "stun_port": self.stun_port_original}
+            )
+        except (OSError, subprocess.SubprocessError, ValueError) as error:
+            self.results["errors"]["0.0.4 set-up"] = describe(error)
         self._case = 0
 
     def server(self, kind: str, settings: dict[str, Any] | None = None) -> servers.ServerProcess:
@@ -108,6 +116,7 @@ class Bench:
                 "stun_enabled": False,
                 **(settings or {}),
             },
+            self.source,
         )
 
     def start(self, server: servers.ServerProcess) -> float:
@@ -127,15 +136,19 @@ class Bench:
         for kind in KINDS:
             for clients in self.plan.clients:
                 print(f"fan-out: {kind}, K = {clients}", flush=True)
-                row = self.fanout_case(kind, clients)
+                try:
+                    with time_limit(CASE_LIMITS["fanout"], f"fan-out {kind} K = {clients}"):
+                        row = self.fanout_case(kind, clients)
+                except Exception as error:  # recorded in the results; the run goes on
+                    row = {"clients": clients, "error": describe(error)}
                 self.results["fanout"][kind].append(row)
                 print(f"  {report.fanout_summary(row)}", flush=True)
 
     def fanout_case(self, kind: str, clients: int) -> dict[str, Any]:
         server = self.server(kind)
-        self.start(server)
         pool: ListenerPool | None = None
         try:
+            self.start(server)
             sender = self.account(kind, server, "sender")
             listener = self.account(kind, server, "listener")
             protocol = "ws" if kind == "ours" else "sse"
@@ -247,10 +260,14 @@ class Bench:
 
     def startup(self) -> None:
         for kind in KINDS:
-            while len(self.results["startup"][kind]) < self.plan.startups:
+            failures = 0
+            while len(self.results["startup"][kind]) < self.plan.startups and failures < 2:
                 server = self.server(kind)
                 try:
                     self.start(server)
+                except RuntimeError as error:
+                    failures += 1
+                    self.results["errors"][f"start-up {report.NAMES[kind]}"] = describe(error)
                 finally:
                     server.stop()
         print(f"start-up: {report.startup_summary(self.results)}", flush=True)
@@ -261,12 +278,16 @@ class Bench:
         self.results["database"] = {}
         for kind in KINDS:
             print(f"database: {kind}, {self.plan.db_messages} messages", flush=True)
-            self.results["database"][kind] = self.database_case(kind)
+            try:
+                with time_limit(CASE_LIMITS["database"], f"database {kind}"):
+                    self.results["database"][kind] = self.database_case(kind)
+            except Exception as error:  # recorded in the results; the run goes on
+                self.results["database"][kind] = {"error": describe(error)}
 
     def database_case(self, kind: str) -> dict[str, Any]:
         server = self.server(kind)
-        self.start(server)
         try:
+            self.start(server)
             reader = self.account(kind, server, "reader")
         finally:
             server.stop()
@@ -309,66 +330,21 @@ class Bench:
     # --- call signalling -----------------------------------------------------------------
 
     def calls(self) -> None:
-        print("call signalling: original (poll-based relay)", flush=True)
-        server = self.server("original")
-        self.start(server)
-        try:
-            caller = self.account("original", server, "alice")
-            callee = self.account("original", server, "bob")
-            _, started = caller.post_json("/calls/initiate", {"channel": "dm:alice:bob"})
-            call = started["call_id"]
-            _, accepted = callee.post_json(f"/calls/{call}/accept", {})
-            after = accepted.get("last_signal_id", 0)  # HEAD sends it; 0.0.4 does not
-            received: dict[int, float] = {}
-            stop = threading.Event()
-            poll_errors: queue.Queue[str] = queue.Queue()
-
-            def poll(after: int = after) -> None:
-                """Bob's page: GET the call's signals every 600 ms, as 0.0.4's client does."""
-                while not stop.wait(0.6):
-                    try:
-                        _, body = callee.get(f"/calls/{call}/signals?after={after}")
-                    except OSError as error:
-                        poll_errors.put(type(error).__name__)
-                        continue
-                    now = time.perf_counter()
-                    for item in json.loads(body):
-                        received.setdefault(item["payload"]["seq"], now)
-                        after = max(after, item["id"])
-
-            poller = threading.Thread(target=poll, daemon=True)
-            poller.start()
-            sent: dict[int, float] = {}
-            posts = []
-            spacing = random.Random(7)
-            for seq in range(self.plan.signals):
-                sent[seq] = time.perf_counter()
-                caller.post_json(
-                    f"/calls/{call}/signal",
-                    {"to": "bob", "type": "ice_candidate", "payload": {"seq": seq}},
-                )
-                posts.append(time.perf_counter() - sent[seq])
-                time.sleep(spacing.uniform(0.1, 0.5))  # signals as ICE gathering spaces them
-            deadline = time.perf_counter() + 5
-            while len(received) < len(sent) and time.perf_counter() < deadline:
-                time.sleep(0.05)  # waiting for the poller thread, bounded
-            stop.set()
-            poller.join(5)
-        finally:
-            server.stop()
-        delays = sorted(received[seq] - sent[seq] for seq in received)
-        self.results["calls"] = {
-            "original": {
-                "signals": len(sent),
-                "relayed": len(received),
-                "p50": percentile(delays, 0.5) * 1000,
-                "p95": percentile(delays, 0.95) * 1000,
-                "max": (delays[-1] if delays else 0) * 1000,
-                "post_p50": statistics.median(posts) * 1000,
-                "poll_interval_ms": 600,
-            },
-            "ours": None,
-        }
+        self.results["calls"] = {}
+        relays = {"ours": callrelay.ours, "original": callrelay.original}
+        for kind in KINDS:
+            print(f"call signalling: {report.NAMES[kind]}", flush=True)
+            server = self.server(kind)
+            try:
+                with time_limit(CASE_LIMITS["calls"], f"call signalling {kind}"):
+                    self.start(server)
+                    row = relays[kind](server.url, self.plan.signals)
+            except Exception as error:  # recorded in the results; the run goes on
+                row = {"available": True, "error": describe(error)}
+            finally:
+                server.stop()
+            self.results["calls"][kind] = row
+            print(f"  {report.calls_summary(row)}", flush=True)
 
     # --- STUN ----------------------------------------------------------------------------
 
@@ -382,9 +358,12 @@ class Bench:
             ("original", original, self.stun_port_original),
         ):
             print(f"STUN: {name}", flush=True)
-            self.start(server)
             try:
+                self.start(server)
                 self.results["stun"][name] = self.stun_runs(port)
+            except RuntimeError as error:
+                self.results["errors"][f"STUN {report.NAMES.get(name, name)}"] = describe(error)
+                self.results["stun"][name] = []
             finally:
                 server.stop()
         print("STUN: coturn", flush=True)
@@ -423,6 +402,48 @@ class Bench:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(5)
+
+
+class OutOfTimeError(Exception):
+    """A part or case of the comparison ran past its time limit."""
+
+
+_deadlines: list[tuple[float, str]] = []
+
+
+def _arm() -> None:
+    """Point the interval timer at the nearest open deadline (or switch it off)."""
+    if not _deadlines:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return
+    left = min(deadline for deadline, _ in _deadlines) - time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+
+
+def _out_of_time(signum: int, frame: Any) -> None:
+    _, what = min(_deadlines, default=(0.0, "the comparison"))
+    raise OutOfTimeError(what)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, what: str) -> Iterator[None]:
+    """Raise OutOfTimeError in the main thread once ``seconds`` pass; limits nest."""
+    entry = (time.monotonic() + seconds, f"{what} ran past its limit of {seconds:g} s")
+    _deadlines.append(entry)
+    _arm()
+    try:
+        yield
+    finally:
+        _deadlines.remove(entry)
+        _arm()
+
+
+def describe(error: BaseException) -> str:
+    """One line saying what failed, for the results and the document."""
+    if isinstance(error, OutOfTimeError):
+        return f"timed out: {error}"
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def latencies(
@@ -465,6 +486,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", help="listener counts, e.g. 1,10,100")
     parser.add_argument("--db-messages", type=int, help="size of the seeded history")
     parser.add_argument("--profile", action="store_true", help="py-spy our heaviest case")
+    parser.add_argument(
+        "--ours-src", type=Path, help="run ours from another checkout (read only), e.g. a branch"
+    )
     parser.add_argument("--out", type=Path, help="where results.json and logs go")
     parser.add_argument("--venv", type=Path, help="venv for 0.0.4 (made if missing)")
     parser.add_argument("--budget", type=int, default=1800, help="seconds before giving up")
@@ -474,6 +498,25 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--render", type=Path, help="only render docs from a results.json")
     parser.add_argument("--inside-netns", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
+
+
+def run_parts(bench: Bench, parts: list[str], budget: float) -> None:
+    """Each part within its own limit and the whole within ``budget``; failures recorded."""
+    errors = bench.results["errors"]
+    with time_limit(budget, "the comparison (--budget)"):
+        for part in PARTS:
+            if part not in parts:
+                continue
+            if not _deadlines or min(deadline for deadline, _ in _deadlines) <= time.monotonic():
+                errors[part] = "not run: the --budget was spent"
+                continue
+            try:
+                with time_limit(PART_LIMITS[part], part):
+                    getattr(bench, part)()
+            except Exception as error:  # recorded in the results; the run goes on
+                errors[part] = describe(error)
+                print(f"{part} failed: {errors[part]}", flush=True)
+                traceback.print_exc()
 
 
 def main() -> None:
@@ -490,46 +533,57 @@ def main() -> None:
     unknown = set(parts) - set(PARTS)
     if unknown:
         sys.exit(f"unknown parts: {', '.join(sorted(unknown))}")
+    source = args.ours_src.resolve() if args.ours_src else None
+    if source is not None and not (source / "src" / "minimost").is_dir():
+        sys.exit(f"--ours-src: no src/minimost in {source}")
     out = args.out or Path(tempfile.mkdtemp(prefix="minimost-compare-"))
     out.mkdir(parents=True, exist_ok=True)
-    venv = servers.original_venv(args.venv or out / "original-venv")
+    venv = args.venv or out / "original-venv"
+    venv_error = None
+    try:
+        servers.original_venv(venv)
+    except (OSError, subprocess.SubprocessError) as error:
+        venv_error = describe(error)
+        print(f"0.0.4 could not be installed: {venv_error}", flush=True)
     isolate = not args.no_netns and os.geteuid() == 0 and shutil.which("unshare")
     if isolate and not args.inside_netns:
         argv = [arg for arg in sys.argv if arg]
         in_private_network([*argv, "--out", str(out), "--venv", str(venv)])
     signal.signal(signal.SIGALRM, _out_of_time)
-    signal.alarm(args.budget)
-    bench = Bench(plan, out, venv, args.profile)
+    bench = Bench(plan, out, venv, args.profile, source)
+    if venv_error:
+        bench.results["errors"]["0.0.4 install"] = venv_error
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     try:
-        for part in PARTS:
-            if part in parts:
-                getattr(bench, part)()
+        run_parts(bench, parts, args.budget)
     finally:
-        signal.alarm(0)
         bench.results["meta"] = {
             "date": datetime.date.today().isoformat(),
             "command": "python bench/compare.py " + " ".join(_shown_args()),
             "seconds": time.perf_counter() - started,
             "plan": plan.__dict__,
+            "parts": parts,
             "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}",
             "private_network": args.inside_netns,
             # Other people's work on the same machine: the 1-minute load average.
             "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+            "ours_source": str(source) if source else None,
         }
         path = out / "results.json"
         path.write_text(json.dumps(bench.results, indent=1, default=list))
         print(f"results: {path}", flush=True)
-    full = not args.quick and set(parts) == set(PARTS) and not args.clients
+    full = not args.quick and set(parts) == set(PARTS) and not args.clients and not source
     if not args.no_docs and (full or args.write_docs):
         report.write_docs(bench.results)
         report.SAVED_RESULTS.write_text(path.read_text())
+    elif not args.no_docs:
+        print("docs untouched (a partial run; --write-docs to write them anyway)", flush=True)
 
 
 def _shown_args() -> list[str]:
-    hidden = {"--inside-netns", "--out", "--venv"}
+    hidden = {"--inside-netns", "--out", "--venv", "--ours-src"}
     shown, skip = [], False
     for arg in sys.argv[1:]:
         if skip:
@@ -540,10 +594,6 @@ def _shown_args() -> list[str]:
             continue
         shown.append(arg)
     return shown
-
-
-def _out_of_time(signum: int, frame: Any) -> None:
-    raise TimeoutError("the comparison ran past its --budget")
 
 
 if __name__ == "__main__":

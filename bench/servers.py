@@ -96,21 +96,28 @@ class ServerProcess:
         self.process = None
 
 
-def _hypercorn_config(data_root: Path) -> Path:
-    """Our hypercorn.toml minus its certificate lines: TLS ends in front of both servers."""
-    lines = (REPO_ROOT / "hypercorn.toml").read_text().splitlines()
+def _hypercorn_config(data_root: Path, source: Path) -> Path:
+    """The checkout's hypercorn.toml minus its certificate lines: TLS ends in front of both."""
+    lines = (source / "hypercorn.toml").read_text().splitlines()
     kept = [line for line in lines if not line.startswith(("certfile", "keyfile"))]
     path = data_root.parent / "hypercorn-plain.toml"
     path.write_text("\n".join(kept) + "\n")
     return path
 
 
-def ours(work: Path, settings: dict[str, Any] | None = None) -> ServerProcess:
-    """MiniMost under Hypercorn with the shipped config (workers, uvloop, limits)."""
+def ours(
+    work: Path, settings: dict[str, Any] | None = None, source: Path | None = None
+) -> ServerProcess:
+    """MiniMost under Hypercorn with the shipped config (workers, uvloop, limits).
+
+    ``source`` is another checkout to run instead of this one (its ``src/``, settings and
+    Hypercorn config), read only: Python writes no bytecode there.
+    """
+    checkout = source or REPO_ROOT
     data_root = work / "ours-data"
     data_root.mkdir(parents=True, exist_ok=True)
     settings_file = work / "ours-settings.json"
-    base = json.loads((REPO_ROOT / "settings.json").read_text())
+    base = json.loads((checkout / "settings.json").read_text())
     settings_file.write_text(json.dumps({**base, **(settings or {})}))
     env = {key: value for key, value in os.environ.items() if not key.startswith("MINIMOST_")}
     env.update(
@@ -119,8 +126,11 @@ def ours(work: Path, settings: dict[str, Any] | None = None) -> ServerProcess:
         MINIMOST_SKIP_TLS="1",
         PYTHONUNBUFFERED="1",
     )
+    if source is not None:
+        env.update(PYTHONPATH=str(source / "src"), PYTHONDONTWRITEBYTECODE="1")
     command = [sys.executable, "-m", "hypercorn", "minimost:create_app()"]
-    command += ["--config", str(_hypercorn_config(data_root)), "--bind", "127.0.0.1:{port}"]
+    command += ["--config", str(_hypercorn_config(data_root, checkout))]
+    command += ["--bind", "127.0.0.1:{port}"]
     return ServerProcess("ours", command, env, work)
 
 
