@@ -429,6 +429,8 @@ def _out_of_time(signum: int, frame: Any) -> None:
 def time_limit(seconds: float, what: str) -> Iterator[None]:
     """Raise OutOfTimeError in the main thread once ``seconds`` pass; limits nest."""
     entry = (time.monotonic() + seconds, f"{what} ran past its limit of {seconds:g} s")
+    if not _deadlines:
+        signal.signal(signal.SIGALRM, _out_of_time)
     _deadlines.append(entry)
     _arm()
     try:
@@ -549,7 +551,6 @@ def main() -> None:
     if isolate and not args.inside_netns:
         argv = [arg for arg in sys.argv if arg]
         in_private_network([*argv, "--out", str(out), "--venv", str(venv)])
-    signal.signal(signal.SIGALRM, _out_of_time)
     bench = Bench(plan, out, venv, args.profile, source)
     if venv_error:
         bench.results["errors"]["0.0.4 install"] = venv_error
