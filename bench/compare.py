@@ -168,11 +168,13 @@ class Bench:
             for phase in ("rate", "fast"):
                 profiling = self.profile and kind == "ours" and clients == max(self.plan.clients)
                 recorder = self.start_profile(server) if profiling and phase == "fast" else None
-                sent_at[phase], row["phases"][phase] = self.send_phase(
-                    server, sender, pool, opened.connected, phase
-                )
-                if recorder is not None:
-                    self.stop_profile(recorder)
+                try:
+                    sent_at[phase], row["phases"][phase] = self.send_phase(
+                        server, sender, pool, opened.connected, phase
+                    )
+                finally:
+                    if recorder is not None:
+                        self.stop_profile(recorder)
             row["rss_mb"] = tree_peak_rss_mb(server.pid)
             receipts = pool.close()
             pool = None

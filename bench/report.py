@@ -426,9 +426,9 @@ def _profile_table(results: dict[str, Any]) -> list[str]:
 
 # Own time by package, in the terms of what the worker was doing.
 LAYERS = {
-    "the event loop: stream writes, queues, task switches (asyncio)": ("asyncio", "uvloop"),
+    "asyncio (stream writes, queues, task switches)": ("asyncio", "uvloop"),
     "websocket and HTTP framing (Hypercorn, wsproto, h11)": ("hypercorn", "wsproto", "h11", "h2"),
-    "the web framework (Quart, Werkzeug, Flask, Blinker, itsdangerous)": (
+    "the web framework (Quart, Werkzeug, Flask, Blinker)": (
         "quart",
         "werkzeug",
         "flask",
@@ -439,7 +439,7 @@ LAYERS = {
         "pydantic_core",
     ),
     "our own code (minimost)": ("minimost",),
-    "the database (aiosqlite, sqlite3)": ("aiosqlite", "sqlite3"),
+    "the database layer (aiosqlite, sqlite3)": ("aiosqlite", "sqlite3"),
 }
 
 
@@ -485,8 +485,8 @@ def _limits(results: dict[str, Any]) -> list[str]:
         )
         if fast["cpu"] < 80:
             lines[-1] += (
-                ": the worker was busy less than that share of the time, so part of each delay "
-                "was spent outside it (the listener processes share this machine's cores)."
+                ": the worker was not saturated, so part of each delay was spent outside it "
+                "(the listener processes share this machine's cores)."
             )
         else:
             lines[-1] += ": the worker was saturated, so the costs above are the limit."
@@ -691,6 +691,7 @@ def summary(results: dict[str, Any]) -> list[str]:
                     f" and accepted {original['phases']['rate']['accepted']} of "
                     f"{original['phases']['rate']['sent']} sends."
                     if _measured(original, "rate")
+                    and original["phases"]["rate"]["accepted"] < original["phases"]["rate"]["sent"]
                     else "."
                 )
             )
