@@ -3,6 +3,7 @@
     python bench/compare.py              # everything, about 15 minutes; rewrites the docs
     python bench/compare.py --quick      # a small subset for development; docs untouched
     python bench/compare.py --only stun,calls --clients 1,10
+    python bench/compare.py --quick --only calls --ours-src ../other-checkout  # another branch
     python bench/compare.py --render bench/results/compare.json  # docs from a saved run
 
 0.0.4 is installed from PyPI into a venv of its own and run under Gunicorn with its
@@ -12,8 +13,15 @@ for a TLS-terminating proxy (``MINIMOST_SKIP_TLS``), and rate limits off so the 
 measure serving, not limiting. As root the whole run happens inside a private network
 namespace (``unshare -n``) that has nothing but loopback. Every case starts its server
 afresh on a fresh data root. Results land in ``--out`` as JSON with the servers' logs;
-the full run also rewrites the generated section of docs/benchmarks.md, the plots
-docs/compare-*.png and bench/results/compare.json, the results they were drawn from.
+the full run also rewrites the generated section of docs/benchmarks.md, the README's
+performance summary, the plots docs/compare-*.png and bench/results/compare.json, the
+results they were drawn from.
+
+Every part and every case has a time limit (PART_LIMITS, CASE_LIMITS, and ``--budget``
+for the whole); a part or case that fails or runs out of time is recorded as text in the
+results and the document, and the run goes on, so the command always ends with a complete
+document and exit status 0. Call signalling for ours needs a build with calls; on one
+without, the row says so.
 """
 
 from __future__ import annotations

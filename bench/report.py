@@ -522,7 +522,12 @@ def markdown(results: dict[str, Any]) -> str:
             if "load_average" in meta
             else ""
         )
-        + ": treat the figures as provisional and re-run to compare.",
+        + ": treat the figures as provisional and re-run to compare."
+        + (
+            f" Ours ran from the checkout at `{meta['ours_source']}`."
+            if meta.get("ours_source")
+            else ""
+        ),
         "",
         "Ours: Hypercorn with `hypercorn.toml` (one uvloop worker), websocket `/ws`, JSON API. "
         "0.0.4: Gunicorn with `minimost.gunicorn_conf` (gthread, "
