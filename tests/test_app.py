@@ -203,15 +203,16 @@ def test_cli_reports_an_invalid_setting_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_building_an_app_without_tls_loads_neither_cryptography_nor_aioice(
+def test_building_an_app_without_tls_loads_no_client_or_certificate_library(
     tmp_path: Path,
 ) -> None:
-    """Both are heavy imports on the start-up path that only some servers ever need."""
+    """cryptography, aioice and aiohttp are heavy imports that only some servers ever use."""
     script = (
         "import sys\n"
         "from minimost import create_app\n"
         f"create_app(data_dir={str(tmp_path)!r}, tls=False)\n"
-        "print(sorted({'cryptography', 'aioice'} & {m.split('.')[0] for m in sys.modules}))\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        "print(sorted({'cryptography', 'aioice', 'aiohttp'} & loaded))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
