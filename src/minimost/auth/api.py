@@ -56,6 +56,10 @@ async def delete_avatar() -> Response:
     return Response(status=204)
 
 
+async def list_users() -> Response:
+    return jsonify({"users": await actions.user_directory(get_runtime())})
+
+
 async def user_avatar(username: str) -> Response:
     path = await actions.avatar_file_of(get_runtime(), username)
     if path is None:
@@ -111,5 +115,6 @@ def build_blueprint(runtime: Runtime) -> Blueprint:
         methods=["POST"],
     )
     add("/account/delete", "delete_account", delete_account, methods=["POST"])
+    add("/users", "list_users", list_users, methods=["GET"])
     add("/users/<username>/avatar", "user_avatar", user_avatar, methods=["GET"])
     return blueprint
