@@ -185,7 +185,8 @@ export function openEmojiPicker({ anchor, mode = "reaction", onPick, onClose }) 
 
   describe(null);
   grid.append(h("li", { className: "mm-emoji-picker__empty", attrs: { role: "presentation" } }, "Loading…"));
-  document.body.append(picker);
+  // Inside a modal dialog everything outside it is inert: live in the dialog then.
+  (anchor.closest("dialog[open]") || document.body).append(picker);
   place(picker, anchor);
   search.focus();
   document.addEventListener("pointerdown", outside, true);
