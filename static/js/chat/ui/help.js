@@ -19,10 +19,20 @@ function keys(combo) {
   return parts;
 }
 
+// Keys the panels and dialogs handle themselves (not global shortcuts).
+const IN_PANELS = [
+  { combo: "Escape", description: "Close the dialog, panel or picker" },
+  { combo: "ArrowUp", description: "Previous search result, name suggestion or emoji row" },
+  { combo: "ArrowDown", description: "Next search result, name suggestion or emoji row" },
+  { combo: "Enter", description: "Open the chosen search result, pick the chosen emoji" },
+  { combo: "Tab", description: "Accept the chosen name suggestion" },
+];
+
 /**
- * @param {Array<{combo: string, description: string}>} entries
+ * @param {Array<{combo: string, description: string}>} entries the registered shortcuts
  */
-export function openHelpDialog(entries) {
+export function openHelpDialog(registered) {
+  const entries = [...registered, ...IN_PANELS];
   const filter = h("input", { className: "mm-input", type: "search", placeholder: "Filter shortcuts", autocomplete: "off", attrs: { "aria-label": "Filter shortcuts" } });
   const list = h("dl", { className: "mm-shortcuts" });
   const empty = h("p", { className: "mm-muted", hidden: true }, "Nothing matches that.");

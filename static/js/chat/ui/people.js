@@ -117,7 +117,7 @@ export function personAvatar(name, { size = "sm", withPresence = true } = {}) {
 
 /** A name in the person's colour. */
 export function personName(name, tag = "span") {
-  const el = h(tag, { className: "mm-person__name" }, name);
+  const el = h(tag, { className: "mm-name" }, name);
   const color = userNamed(name).name_color;
   if (color) el.style.color = color;
   return el;
