@@ -55,12 +55,11 @@ function announce(ctx, message) {
   const me = ctx.state.me?.username;
   if (!message || message.sender === me || message.content_type === "system") return;
   const mention = Array.isArray(message.mentions) && (message.mentions.includes(me) || message.mentions.includes("everyone"));
-  const inView = message.channel === ctx.state.currentChannel && pageIsActive();
+  // A message the user is looking at right now needs no alert, unless they asked for one.
+  const seen = message.channel === ctx.state.currentChannel && pageIsActive() && !preferences.get("notifyWhileFocused");
   if (mention) playSound("mention");
-  else if (!inView || preferences.get("notifyWhileFocused")) playSound("message");
-  if (inView && !mention) {
-    if (!preferences.get("notifyWhileFocused")) return;
-  }
+  else if (!seen) playSound("message");
+  if (seen && !mention) return;
   notifyMessage(message, {
     channelLabel: channelLabel(ctx.state, message.channel),
     mention,
