@@ -35,9 +35,15 @@ export function openDialogs() {
   return open.slice();
 }
 
+/** A radio button is a Tab stop only when it is the checked one of its group (or none is). */
+function isTabStopRadio(el, root) {
+  if (el.type !== "radio" || el.checked || !el.name) return true;
+  return !root.querySelector(`input[type="radio"][name="${CSS.escape(el.name)}"]:checked`);
+}
+
 function focusableIn(root) {
   return Array.from(root.querySelectorAll(FOCUSABLE)).filter(
-    (el) => !el.closest("[hidden]") && !el.closest("[inert]") && el.getClientRects().length > 0,
+    (el) => !el.closest("[hidden]") && !el.closest("[inert]") && el.getClientRects().length > 0 && isTabStopRadio(el, root),
   );
 }
 
