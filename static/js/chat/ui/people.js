@@ -13,37 +13,44 @@ function changed() {
   for (const listener of listeners) listener();
 }
 
+function follow(connection) {
+  connection.on("user.created", (data) => {
+    if (!users.has(data.username)) users.set(data.username, { username: data.username, name_color: null, bio: null, avatar_url: null });
+    changed();
+  });
+  connection.on("user.updated", (data) => {
+    users.set(data.username, { ...users.get(data.username), ...data });
+    changed();
+  });
+  connection.on("user.deleted", (data) => {
+    users.delete(data.username);
+    presence.delete(data.username);
+    changed();
+  });
+  connection.on("presence", (frame) => {
+    if (frame.state === "offline") presence.delete(frame.username);
+    else presence.set(frame.username, frame.state);
+    changed();
+  });
+}
+
+let following = false;
+
 /** Load the directory and presence once, then follow their events on `connection`. */
 export function startPeople(connection) {
+  if (connection && !following) {
+    following = true;
+    follow(connection);
+  }
   if (loaded) return loaded;
   loaded = Promise.all([api("GET", "/api/users"), api("GET", "/api/presence")]).then(([directory, online]) => {
-    for (const user of directory.users) users.set(user.username, user);
-    for (const [name, state] of Object.entries(online.users || {})) presence.set(name, state);
+    for (const user of directory.users) users.set(user.username, { ...user, ...users.get(user.username) });
+    for (const [name, state] of Object.entries(online.users || {})) if (!presence.has(name)) presence.set(name, state);
     changed();
   });
   loaded.catch(() => {
     loaded = null;
   });
-  if (connection) {
-    connection.on("user.created", (data) => {
-      if (!users.has(data.username)) users.set(data.username, { username: data.username, name_color: null, bio: null, avatar_url: null });
-      changed();
-    });
-    connection.on("user.updated", (data) => {
-      users.set(data.username, { ...users.get(data.username), ...data });
-      changed();
-    });
-    connection.on("user.deleted", (data) => {
-      users.delete(data.username);
-      presence.delete(data.username);
-      changed();
-    });
-    connection.on("presence", (frame) => {
-      if (frame.state === "offline") presence.delete(frame.username);
-      else presence.set(frame.username, frame.state);
-      changed();
-    });
-  }
   return loaded;
 }
 
