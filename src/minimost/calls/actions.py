@@ -201,22 +201,24 @@ class CallService:
             return [str(row[0]) for row in await cursor.fetchall()]
 
     async def accept(self, username: str, call_id: str) -> dict[str, Any]:
-        """Answer a ring, or walk into a live call of a channel one reads."""
+        """Answer a ring, walk into a live call of a channel one reads, or rejoin.
+
+        Accepting again (a reloaded tab) is announced with a new ``joined_ts``, so the
+        others replace their connection to this participant.
+        """
         await self._visible_call(username, call_id)
 
         async def change(connection: Any, call: dict[str, Any], now: float) -> bool:
             if call["state"] not in store.LIVE_CALL_STATES:
                 raise CALL_OVER
-            states = {p["username"]: p["state"] for p in call["participants"]}
-            if states.get(username) == "accepted":
-                return False
             role = "initiator" if username == call["initiator"] else "participant"
             await store.join(connection, call_id, username, role, now)
             await store.answer(connection, call_id, now)
             return True
 
         changed = await self._change(call_id, change, settle=False)
-        return changed or await self._visible_call(username, call_id)
+        assert changed is not None
+        return changed
 
     async def reject(self, username: str, call_id: str) -> dict[str, Any]:
         """Decline a ring; a call nobody is left to answer ends as missed."""
