@@ -59,8 +59,16 @@ function focusableIn(root) {
  *   field, else the first button that is not the close button)
  * @returns {{close: Function, element: HTMLDialogElement}}
  */
+/** Where focus goes back to: the opener, or the button of the menu the opener was in. */
+function focusOrigin() {
+  const active = document.activeElement;
+  const menu = active?.closest?.("[role=menu]");
+  if (menu?.id) return document.querySelector(`[aria-controls="${CSS.escape(menu.id)}"]`) || active;
+  return active;
+}
+
 export function openDialog({ title, content, actions = [], onClose, size = "md", className, initialFocus }) {
-  const returnFocus = document.activeElement;
+  const returnFocus = focusOrigin();
   const titleId = uniqueId("mm-dialog-title");
   let closed = false;
 
