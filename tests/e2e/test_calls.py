@@ -154,7 +154,8 @@ def serve(data_dir: Path) -> tuple[Any, int, threading.Event]:
     loop = asyncio.new_event_loop()
     shutdown = asyncio.Event()
 
-    def run() -> None:
+    def run(listening: socket.socket = listener) -> None:
+        """Serve until shut down; ``listening`` stays referenced (Hypercorn owns its fd)."""
         asyncio.set_event_loop(loop)
 
         async def main() -> None:
@@ -167,8 +168,10 @@ def serve(data_dir: Path) -> tuple[Any, int, threading.Event]:
             await app.extensions["minimost"].serving.wait()
             ready.set()
 
-        loop.run_until_complete(main())
-        stopped.set()
+        try:
+            loop.run_until_complete(main())
+        finally:
+            stopped.set()
 
     threading.Thread(target=run, daemon=True).start()
     assert ready.wait(30), "the server started"

@@ -1,5 +1,7 @@
 // DOM builders for the call UI: user text only ever goes in as text nodes.
 
+import { userNamed } from "../chat/ui/people.js";
+
 /**
  * Create an element: `props` sets properties, `props.attrs` attributes,
  * `props.on` listeners, `props.dataset` data attributes; children are Nodes or
@@ -24,17 +26,17 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-/** A round face with the person's initial (the avatar image when the server has one). */
+/** A round face: the person's picture when they have one, else their initial. */
 export function face(username, size = "md") {
-  const img = el("img", {
-    className: "mm-call-face-img",
-    alt: "",
-    src: `/api/users/${encodeURIComponent(username)}/avatar`,
-    attrs: { loading: "lazy" },
-  });
-  const initial = el("span", { className: "mm-call-face-initial", attrs: { "aria-hidden": "true" } }, (username[0] || "?").toUpperCase());
-  img.addEventListener("error", () => img.remove(), { once: true });
-  return el("span", { className: `mm-call-face mm-call-face-${size}`, dataset: { user: username } }, initial, img);
+  const initial = el("span", { className: "mm-call-face-initial", attrs: { "aria-hidden": "true" } }, (Array.from(username)[0] || "?").toUpperCase());
+  const node = el("span", { className: `mm-call-face mm-call-face-${size}`, dataset: { user: username } }, initial);
+  const picture = userNamed(username)?.avatar_url;
+  if (picture) {
+    const img = el("img", { className: "mm-call-face-img", alt: "", src: picture, attrs: { loading: "lazy" } });
+    img.addEventListener("error", () => img.remove(), { once: true });
+    node.append(img);
+  }
+  return node;
 }
 
 let toastBox = null;
