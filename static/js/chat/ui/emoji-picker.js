@@ -33,7 +33,8 @@ function place(picker, anchor) {
   const height = picker.offsetHeight;
   let top = rect.top - height - margin;
   if (top < margin) top = Math.min(rect.bottom + margin, window.innerHeight - height - margin);
-  let left = rect.right - width;
+  // Right edges aligned when there is room on the left, else left edges.
+  let left = rect.right - width >= margin ? rect.right - width : rect.left;
   left = Math.max(margin, Math.min(left, window.innerWidth - width - margin));
   picker.style.top = `${Math.max(margin, top)}px`;
   picker.style.left = `${left}px`;
