@@ -319,7 +319,7 @@ async def test_signing_out_closes_the_users_sockets(app: Quart) -> None:
 
 
 async def test_a_silent_peer_is_closed_after_two_missed_pings(make_app: AppFactory) -> None:
-    app = make_app(config={"WS_HEARTBEAT_SECONDS": 0.05, "PRESENCE_GRACE_SECONDS": 0.0})
+    app = make_app(config={"WS_HEARTBEAT_SECONDS": 0.2, "PRESENCE_GRACE_SECONDS": 0.0})
     async with app.test_app():
         alice = await sign_up(app, "alice")
         bob = await sign_up(app, "bob")

@@ -12,7 +12,7 @@ from typing import Any
 
 from quart import Quart
 
-from . import auth, calls, chat, housekeeping, pages, presence, realtime, stun
+from . import apidocs, auth, calls, chat, housekeeping, pages, presence, previews, realtime, stun
 from .assets import register_assets
 from .audit import AuditLog
 from .db import Stores
@@ -27,13 +27,16 @@ from .version import read_version
 # Registration order is boot order. Auth comes first: it resolves the session and guards
 # every later route (sign-in, CSRF, rate limits). The stores open before any feature's
 # services, resets run before anything can serve, background services start last and
-# stop first.
+# stop first. The API docs (quart-schema: validation refusals in our error shape,
+# /openapi.json, /api/docs) follow the error pages they build on.
 FEATURES: tuple[Feature, ...] = (
     auth.FEATURE,
     pages.FEATURE,
+    apidocs.FEATURE,
     realtime.FEATURE,
     presence.FEATURE,
     chat.FEATURE,
+    previews.FEATURE,
     calls.FEATURE,
     stun.FEATURE,
     housekeeping.FEATURE,

@@ -10,6 +10,7 @@ import ipaddress
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -18,7 +19,16 @@ from typing import Any
 from .paths import DataRoot, resource_dir
 
 MIB = 1024 * 1024
-RATE_LIMIT_ACTIONS = ("login", "signup", "password_reset", "send", "avatar", "create_channel")
+RATE_LIMIT_ACTIONS = (
+    "login",
+    "signup",
+    "password_reset",
+    "send",
+    "avatar",
+    "create_channel",
+    "link_preview",
+    "preview_image",
+)
 
 
 class SettingsError(ValueError):
@@ -50,6 +60,8 @@ class Settings:
     rate_limit_enabled: bool
     trusted_proxies: tuple[str, ...]
     max_event_streams_per_user: int
+    link_preview_private_hosts: tuple[str, ...]
+    link_preview_ports: tuple[int, ...]
     rate_limits: Mapping[str, tuple[int, float]]
 
     @property
@@ -116,6 +128,28 @@ def _valid_networks(value: Any) -> bool:
     return True
 
 
+HOST_NAME = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_-]{1,63}$")
+
+
+def _valid_private_entry(entry: Any) -> bool:
+    """A host name, ``*.domain``, or an IP address or network."""
+    if not isinstance(entry, str) or not entry or len(entry) > 253:
+        return False
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return bool(HOST_NAME.match(entry.lower().rstrip(".")))
+    return True
+
+
+def _valid_preview_hosts(value: Any) -> bool:
+    return isinstance(value, list) and all(_valid_private_entry(entry) for entry in value)
+
+
+def _valid_ports(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_int(port) and 1 <= port <= 65535 for port in value)
+
+
 def _valid_rate_limits(value: Any) -> bool:
     if not isinstance(value, dict) or not set(value) <= set(RATE_LIMIT_ACTIONS):
         return False
@@ -163,6 +197,17 @@ RULES: dict[str, Rule] = {
         tuple,
     ),
     "max_event_streams_per_user": _int_range(1, 1000),
+    "link_preview_private_hosts": Rule(
+        'a list of host names ("git.lan", "*.corp.lan") or IP networks '
+        '("10.1.0.0/16") that link previews may reach on private addresses',
+        _valid_preview_hosts,
+        tuple,
+    ),
+    "link_preview_ports": Rule(
+        "a list of port numbers (1-65535) link previews may use besides 80 and 443",
+        _valid_ports,
+        tuple,
+    ),
     "rate_limits": Rule(
         "an object mapping any of " + ", ".join(RATE_LIMIT_ACTIONS) + " to [max requests > 0, "
         "window seconds > 0]",

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, jsonify, request, send_file
+from typing import Any
 
-from ..api import ApiError, json_object, optional_string, required_string
+from quart import Blueprint, Response, request, send_file
+from quart_schema import validate_request, validate_response
+
+from ..api import ApiError
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
+from ..schemas import Done, file_response, multipart_form, no_content
 from . import actions, sessions
+from .schemas import (
+    Account,
+    AccountDeletion,
+    AvatarForm,
+    AvatarUploaded,
+    PasswordChange,
+    ProfileChange,
+)
+
+Answer = dict[str, Any]
 
 
 def _signed_in() -> sessions.CurrentSession:
@@ -21,25 +35,25 @@ def _refused(error: actions.AccountError) -> ApiError:
     return ApiError(error.status, code, str(error))
 
 
-async def get_account() -> Response:
-    return jsonify(await actions.account_summary(get_runtime(), _signed_in().username))
+@validate_response(Account)
+async def get_account() -> Answer:
+    return await actions.account_summary(get_runtime(), _signed_in().username)
 
 
-async def update_account() -> Response:
-    body = await json_object()
+@validate_request(ProfileChange)
+@validate_response(Account)
+async def update_account(data: ProfileChange) -> Answer:
     try:
-        summary = await actions.update_profile(
-            get_runtime(),
-            _signed_in().username,
-            optional_string(body, "name_color"),
-            optional_string(body, "bio"),
+        return await actions.update_profile(
+            get_runtime(), _signed_in().username, data.name_color, data.bio
         )
     except actions.AccountError as error:
         raise _refused(error) from error
-    return jsonify(summary)
 
 
-async def upload_avatar() -> Response:
+@multipart_form(AvatarForm)
+@validate_response(AvatarUploaded)
+async def upload_avatar() -> Answer:
     files = await request.files
     upload = files.get("avatar")
     if upload is None:
@@ -48,9 +62,10 @@ async def upload_avatar() -> Response:
         url = await actions.set_avatar(get_runtime(), _signed_in().username, upload.read())
     except actions.AccountError as error:
         raise _refused(error) from error
-    return jsonify({"avatar_url": url})
+    return {"avatar_url": url}
 
 
+@no_content
 async def delete_avatar() -> Response:
     await actions.remove_avatar(get_runtime(), _signed_in().username)
     return Response(status=204)
@@ -60,6 +75,7 @@ async def list_users() -> Response:
     return jsonify({"users": await actions.user_directory(get_runtime())})
 
 
+@file_response("image/jpeg")
 async def user_avatar(username: str) -> Response:
     path = await actions.avatar_file_of(get_runtime(), username)
     if path is None:
@@ -67,33 +83,31 @@ async def user_avatar(username: str) -> Response:
     return await send_file(path, mimetype="image/jpeg")
 
 
-async def change_password() -> Response:
-    body = await json_object()
+@validate_request(PasswordChange)
+@validate_response(Done)
+async def change_password(data: PasswordChange) -> Answer:
     try:
         await actions.change_password(
             get_runtime(),
             _signed_in(),
-            required_string(body, "current_password"),
-            required_string(body, "new_password"),
-            required_string(body, "confirm_password"),
+            data.current_password,
+            data.new_password,
+            data.confirm_password,
         )
     except actions.AccountError as error:
         raise _refused(error) from error
-    return jsonify({"ok": True})
+    return {"ok": True}
 
 
-async def delete_account() -> Response:
-    body = await json_object()
+@validate_request(AccountDeletion)
+@validate_response(Done)
+async def delete_account(data: AccountDeletion) -> Answer:
+    """Delete your account, confirmed with your password."""
     try:
-        await actions.delete_account(
-            get_runtime(),
-            _signed_in(),
-            required_string(body, "mode"),
-            required_string(body, "password"),
-        )
+        await actions.delete_account(get_runtime(), _signed_in(), data.mode, data.password)
     except actions.AccountError as error:
         raise _refused(error) from error
-    return jsonify({"ok": True})
+    return {"ok": True}
 
 
 def build_blueprint(runtime: Runtime) -> Blueprint:

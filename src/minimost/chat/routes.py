@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, jsonify, request, send_file
+from typing import Any
 
-from ..api import ApiError, json_object, optional_string, required_string
+from quart import Blueprint, Response, send_file
+from quart_schema import validate_querystring, validate_request, validate_response
+
 from ..auth import sessions
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
+from ..schemas import (
+    file_response,
+    load_body,
+    no_body,
+    no_content,
+    validate_json_or_multipart,
+)
 from ..security import passive
 from . import actions, pins, private, reactions, reading, search
+from .schemas import (
+    ChannelList,
+    DirectMessages,
+    HistoryQuery,
+    Mentions,
+    MessageEdit,
+    MessagePage,
+    MessageReactions,
+    MessageSent,
+    NewMember,
+    NewMessage,
+    NewMessageForm,
+    NewPrivateChannel,
+    OneMessage,
+    Pins,
+    PrivateChannelAnswer,
+    PrivateChannelRename,
+    PrivateChannels,
+    ReactionSet,
+    ReadPosition,
+    ReadState,
+    SearchQuery,
+    SearchResults,
+    UnreadCounts,
+)
 from .uploads import is_image, original_name, receive_multipart
+
+Answer = dict[str, Any]
 
 
 def _username() -> str:
@@ -19,63 +55,63 @@ def _username() -> str:
     return signed_in.username
 
 
-def _int_arg(name: str, default: int | None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise ApiError(400, "bad_request", f'"{name}" must be a whole number.')
-    return int(raw)
+@validate_response(ChannelList)
+async def list_channels() -> Answer:
+    return {"public": list(get_runtime().settings.channels)}
 
 
-async def list_channels() -> Response:
-    return jsonify({"public": list(get_runtime().settings.channels)})
-
-
-async def channel_history(channel: str) -> Response:
+@validate_querystring(HistoryQuery)
+@validate_response(MessagePage)
+async def channel_history(channel: str, query_args: HistoryQuery) -> Answer:
     messages = await actions.history(
         get_runtime(),
         _username(),
         channel,
-        before=_int_arg("before", None),
-        limit=_int_arg("limit", actions.PAGE_SIZE) or actions.PAGE_SIZE,
+        before=query_args.before,
+        limit=query_args.limit or actions.PAGE_SIZE,
     )
-    return jsonify({"messages": messages})
+    return {"messages": messages}
 
 
-async def post_message(channel: str) -> Response:
-    """JSON ``{"content", "client_id", "reply_to"}``, or multipart with ``files`` too."""
+@validate_json_or_multipart(NewMessage, NewMessageForm)
+@validate_response(MessageSent, 201)
+@validate_response(MessageSent, 200)
+async def post_message(channel: str, data: NewMessage | None) -> tuple[Answer, int]:
+    """Send a message: JSON, or a multipart form with files too."""
     runtime = get_runtime()
     upload = None
-    if request.mimetype == "multipart/form-data":
+    if data is None:
         upload = await receive_multipart(
             runtime.data_root.uploads_dir, runtime.settings.max_upload_bytes
         )
-        body: dict[str, object] = dict(upload.fields)
         raw_reply = upload.fields.get("reply_to")
-        body["reply_to"] = int(raw_reply) if raw_reply and raw_reply.isdigit() else None
-        body.setdefault("content", "")
-    else:
-        body = await json_object()
-    reply_to = body.get("reply_to")
-    if reply_to is not None and (not isinstance(reply_to, int) or isinstance(reply_to, bool)):
-        raise ApiError(400, "bad_request", '"reply_to" must be a message id or null.')
+        data = load_body(
+            NewMessage,
+            {
+                "content": upload.fields.get("content", ""),
+                "client_id": upload.fields.get("client_id"),
+                "reply_to": int(raw_reply) if raw_reply and raw_reply.isdigit() else None,
+            },
+        )
     messages, created = await actions.send_message(
         runtime,
         _username(),
         channel,
-        required_string(body, "content"),
-        client_id=optional_string(body, "client_id"),
-        reply_to=reply_to,
+        data.content,
+        client_id=data.client_id,
+        reply_to=data.reply_to,
         upload=upload,
     )
-    response = jsonify({"message": messages[0], "messages": messages})
-    response.status_code = 201 if created else 200
-    return response
+    return {"message": messages[0], "messages": messages}, 201 if created else 200
 
 
+@file_response("image/*", "application/octet-stream")
 async def get_file(name: str) -> Response:
-    """Files go only to readers of a channel that shares them, never as active content."""
+    """Fetch a file shared in a channel you read.
+
+    Files go only to readers of a channel that shares them, never as active content:
+    images inline, anything else as an attachment.
+    """
     path = await actions.readable_file(get_runtime(), _username(), name)
     image = is_image(name)
     response = await send_file(
@@ -90,140 +126,137 @@ async def get_file(name: str) -> Response:
     return response
 
 
-async def get_message(message_id: int) -> Response:
+@validate_response(OneMessage)
+async def get_message(message_id: int) -> Answer:
     message = await actions.message_by_id(get_runtime(), _username(), message_id)
-    return jsonify({"message": message})
+    return {"message": message}
 
 
-async def edit_message(message_id: int) -> Response:
-    body = await json_object()
-    message = await actions.edit_message(
-        get_runtime(), _username(), message_id, required_string(body, "content")
-    )
-    return jsonify({"message": message})
+@validate_request(MessageEdit)
+@validate_response(OneMessage)
+async def edit_message(message_id: int, data: MessageEdit) -> Answer:
+    message = await actions.edit_message(get_runtime(), _username(), message_id, data.content)
+    return {"message": message}
 
 
+@no_content
 async def delete_message(message_id: int) -> Response:
     await actions.delete_message(get_runtime(), _username(), message_id)
     return Response(status=204)
 
 
-async def mark_read(channel: str) -> Response:
+@no_body
+@validate_response(ReadPosition)
+async def mark_read(channel: str) -> Answer:
     position = await reading.mark_read(get_runtime(), _username(), channel)
-    return jsonify({"last_read_ts": position})
+    return {"last_read_ts": position}
 
 
 @passive
-async def get_read_state(channel: str) -> Response:
-    return jsonify(await reading.read_state(get_runtime(), _username(), channel))
+@validate_response(ReadState)
+async def get_read_state(channel: str) -> Answer:
+    return await reading.read_state(get_runtime(), _username(), channel)
 
 
 @passive
-async def unread() -> Response:
-    return jsonify({"channels": await reading.unread_counts(get_runtime(), _username())})
+@validate_response(UnreadCounts)
+async def unread() -> Answer:
+    return {"channels": await reading.unread_counts(get_runtime(), _username())}
 
 
-def _float_arg(name: str) -> float | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ApiError(400, "bad_request", f'"{name}" must be a time in epoch seconds.')
-    return value
-
-
-async def search_messages() -> Response:
+@validate_querystring(SearchQuery)
+@validate_response(SearchResults)
+async def search_messages(query_args: SearchQuery) -> Answer:
     results = await search.search(
         get_runtime(),
         _username(),
-        text=request.args.get("q") or None,
-        sender=request.args.get("from") or None,
-        channel=request.args.get("channel") or None,
-        start=_float_arg("start"),
-        end=_float_arg("end"),
+        text=query_args.q or None,
+        sender=query_args.sender or None,
+        channel=query_args.channel or None,
+        start=query_args.start,
+        end=query_args.end,
     )
-    return jsonify({"results": results})
+    return {"results": results}
 
 
 @passive
-async def direct_messages() -> Response:
-    return jsonify({"dms": await actions.direct_messages(get_runtime(), _username())})
+@validate_response(DirectMessages)
+async def direct_messages() -> Answer:
+    return {"dms": await actions.direct_messages(get_runtime(), _username())}
 
 
+@no_body
+@no_content
 async def hide_dm(channel: str) -> Response:
     await actions.hide_dm(get_runtime(), _username(), channel)
     return Response(status=204)
 
 
-async def reaction_set() -> Response:
-    return jsonify({"reactions": list(reactions.reaction_set())})
+@validate_response(ReactionSet)
+async def reaction_set() -> Answer:
+    return {"reactions": list(reactions.reaction_set())}
 
 
-async def add_reaction(message_id: int, name: str) -> Response:
-    summary = await reactions.set_reaction(
-        get_runtime(), _username(), message_id, name, present=True
-    )
-    return jsonify(summary)
+@no_body
+@validate_response(MessageReactions)
+async def add_reaction(message_id: int, name: str) -> Answer:
+    """Add my reaction (again is harmless); answers the message's reactions."""
+    return await reactions.set_reaction(get_runtime(), _username(), message_id, name, present=True)
 
 
-async def remove_reaction(message_id: int, name: str) -> Response:
-    summary = await reactions.set_reaction(
-        get_runtime(), _username(), message_id, name, present=False
-    )
-    return jsonify(summary)
+@validate_response(MessageReactions)
+async def remove_reaction(message_id: int, name: str) -> Answer:
+    """Take my reaction back (if there is none, nothing changes)."""
+    return await reactions.set_reaction(get_runtime(), _username(), message_id, name, present=False)
 
 
-async def channel_pins(channel: str) -> Response:
-    return jsonify({"pins": await pins.pins_of(get_runtime(), _username(), channel)})
+@validate_response(Pins)
+async def channel_pins(channel: str) -> Answer:
+    return {"pins": await pins.pins_of(get_runtime(), _username(), channel)}
 
 
-async def toggle_pin(message_id: int) -> Response:
-    return jsonify({"pins": await pins.toggle_pin(get_runtime(), _username(), message_id)})
+@no_body
+@validate_response(Pins)
+async def toggle_pin(message_id: int) -> Answer:
+    """Pin a message, or unpin it if it is pinned; answers the channel's pins."""
+    return {"pins": await pins.toggle_pin(get_runtime(), _username(), message_id)}
 
 
 @passive
-async def mentions() -> Response:
-    return jsonify({"mentions": await actions.unread_mentions(get_runtime(), _username())})
+@validate_response(Mentions)
+async def mentions() -> Answer:
+    return {"mentions": await actions.unread_mentions(get_runtime(), _username())}
 
 
 @passive
-async def list_private_channels() -> Response:
-    return jsonify({"channels": await private.channels_of(get_runtime(), _username())})
+@validate_response(PrivateChannels)
+async def list_private_channels() -> Answer:
+    return {"channels": await private.channels_of(get_runtime(), _username())}
 
 
-async def create_private_channel() -> Response:
-    body = await json_object()
-    members = body.get("members", [])
-    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
-        raise ApiError(400, "bad_request", '"members" must be a list of usernames.')
-    summary = await private.create(
-        get_runtime(), _username(), required_string(body, "name"), members
-    )
-    response = jsonify({"channel": summary})
-    response.status_code = 201
-    return response
+@validate_request(NewPrivateChannel)
+@validate_response(PrivateChannelAnswer, 201)
+async def create_private_channel(data: NewPrivateChannel) -> tuple[Answer, int]:
+    summary = await private.create(get_runtime(), _username(), data.name, data.members)
+    return {"channel": summary}, 201
 
 
-async def rename_private_channel(channel_id: int) -> Response:
-    body = await json_object()
-    summary = await private.rename(
-        get_runtime(), _username(), channel_id, required_string(body, "name")
-    )
-    return jsonify({"channel": summary})
+@validate_request(PrivateChannelRename)
+@validate_response(PrivateChannelAnswer)
+async def rename_private_channel(channel_id: int, data: PrivateChannelRename) -> Answer:
+    summary = await private.rename(get_runtime(), _username(), channel_id, data.name)
+    return {"channel": summary}
 
 
-async def add_private_member(channel_id: int) -> Response:
-    body = await json_object()
-    summary = await private.add_member(
-        get_runtime(), _username(), channel_id, required_string(body, "username")
-    )
-    return jsonify({"channel": summary})
+@validate_request(NewMember)
+@validate_response(PrivateChannelAnswer)
+async def add_private_member(channel_id: int, data: NewMember) -> Answer:
+    summary = await private.add_member(get_runtime(), _username(), channel_id, data.username)
+    return {"channel": summary}
 
 
+@no_body
+@no_content
 async def leave_private_channel(channel_id: int) -> Response:
     await private.leave(get_runtime(), _username(), channel_id)
     return Response(status=204)

@@ -2,43 +2,44 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, jsonify
+from typing import Any
 
-from ..api import ApiError, json_object
+from quart import Blueprint
+from quart_schema import validate_request, validate_response
+
 from ..auth import sessions
 from ..runtime import get_runtime
 from ..security import passive
-from .live import OVERRIDES, online_users
+from .live import online_users
+from .schemas import OverrideChange, OverrideSet, OverrideShown, Presence
 
 blueprint = Blueprint("presence", __name__, url_prefix="/api/presence")
 
 
 @blueprint.get("")
 @passive
-async def everyone() -> Response:
+@validate_response(Presence)
+async def everyone() -> dict[str, Any]:
     runtime = get_runtime()
-    return jsonify({"users": await online_users(runtime, runtime.services["presence"])})
+    return {"users": await online_users(runtime, runtime.services["presence"])}
 
 
 @blueprint.get("/override")
 @passive
-async def get_override() -> Response:
+@validate_response(OverrideSet)
+async def get_override() -> dict[str, Any]:
     signed_in = sessions.current()
     assert signed_in is not None
     tracker = get_runtime().services["presence"]
-    return jsonify({"override": await tracker.override_of(signed_in.username)})
+    return {"override": await tracker.override_of(signed_in.username)}
 
 
 @blueprint.put("/override")
-async def put_override() -> Response:
+@validate_request(OverrideChange)
+@validate_response(OverrideShown)
+async def put_override(data: OverrideChange) -> dict[str, Any]:
     signed_in = sessions.current()
     assert signed_in is not None
-    body = await json_object()
-    override = body.get("override")
-    if override is not None and override not in OVERRIDES:
-        raise ApiError(
-            400, "bad_request", '"override" must be "active", "idle", "offline" or null.'
-        )
     tracker = get_runtime().services["presence"]
-    shown = await tracker.set_override(signed_in.username, override)
-    return jsonify({"override": override, "state": shown})
+    shown = await tracker.set_override(signed_in.username, data.override)
+    return {"override": data.override, "state": shown}

@@ -1,0 +1,43 @@
+"""Declared shapes of the account API's requests and answers (see ``..schemas``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ..schemas import RequestBody, ResponseBody
+
+
+class ProfileChange(RequestBody):
+    """Both fields are replaced: a missing or null field clears it."""
+
+    name_color: str | None = Field(None, description="A colour like #3a7bf0.")
+    bio: str | None = Field(None, description="A short text about you.")
+
+
+class AvatarForm(RequestBody):
+    avatar: bytes = Field(description="A JPEG, PNG, GIF, WebP or BMP image, stored as a JPEG.")
+
+
+class PasswordChange(RequestBody):
+    current_password: str
+    new_password: str
+    confirm_password: str
+
+
+class AccountDeletion(RequestBody):
+    mode: str = Field(
+        description='"soft" keeps your messages as "Deleted User"; "hard" deletes them too.',
+        json_schema_extra={"enum": ["soft", "hard"]},
+    )
+    password: str
+
+
+class Account(ResponseBody):
+    username: str
+    name_color: str | None
+    bio: str | None
+    avatar_url: str | None
+
+
+class AvatarUploaded(ResponseBody):
+    avatar_url: str

@@ -1,0 +1,83 @@
+"""``/api/previews``: link cards, their images, and cards for uploaded text files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response
+from quart_schema import validate_querystring, validate_response
+
+from ..api import ApiError
+from ..auth import sessions
+from ..chat import actions as chat_actions
+from ..chat.uploads import original_name
+from ..ratelimits import limited
+from ..runtime import Runtime, get_runtime
+from ..schemas import file_response
+from ..security import passive
+from .guard import MalformedLinkError
+from .schemas import ImageQuery, PreviewAnswer, PreviewQuery
+from .service import PreviewService, file_preview
+
+IMAGE_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def _service() -> PreviewService:
+    service = get_runtime().services["previews"]
+    assert isinstance(service, PreviewService)
+    return service
+
+
+@passive
+@validate_querystring(PreviewQuery)
+@validate_response(PreviewAnswer)
+async def link_preview(query_args: PreviewQuery) -> dict[str, Any]:
+    try:
+        preview = await _service().link_preview(query_args.url.strip())
+    except MalformedLinkError as error:
+        raise ApiError(400, "bad_url", str(error)) from error
+    return {"preview": preview}
+
+
+@passive
+@validate_querystring(ImageQuery)
+@file_response("image/png", "image/jpeg")
+async def preview_image(query_args: ImageQuery) -> Response:
+    """Only images a preview named (the token is signed), re-encoded, never sniffed."""
+    image = await _service().image(query_args.u)
+    if image is None:
+        raise ApiError(404, "not_found", "There is no preview image here.")
+    response = Response(image.data, mimetype=image.media_type)
+    response.headers["Cache-Control"] = f"private, max-age={IMAGE_CACHE_SECONDS}, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@passive
+@validate_response(PreviewAnswer)
+async def uploaded_file_preview(name: str) -> dict[str, Any]:
+    """Same visibility as the file itself: who may not fetch it gets 404."""
+    signed_in = sessions.current()
+    assert signed_in is not None, "the access guard lets only signed-in users here"
+    path = await chat_actions.readable_file(get_runtime(), signed_in.username, name)
+    return {"preview": await file_preview(path, name, original_name(name))}
+
+
+def build_blueprint(runtime: Runtime) -> Blueprint:
+    blueprint = Blueprint("previews_api", __name__, url_prefix="/api/previews")
+    add = blueprint.add_url_rule
+    add(
+        "",
+        "link_preview",
+        limited(runtime, link_preview, "link_preview", by="user"),
+        methods=["GET"],
+    )
+    add(
+        "/image",
+        "preview_image",
+        limited(runtime, preview_image, "preview_image", by="user"),
+        methods=["GET"],
+    )
+    add("/files/<name>", "uploaded_file_preview", uploaded_file_preview, methods=["GET"])
+    return blueprint
