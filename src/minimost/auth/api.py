@@ -19,6 +19,7 @@ from .schemas import (
     AvatarUploaded,
     PasswordChange,
     ProfileChange,
+    UserDirectory,
 )
 
 Answer = dict[str, Any]
@@ -71,8 +72,10 @@ async def delete_avatar() -> Response:
     return Response(status=204)
 
 
-async def list_users() -> Response:
-    return jsonify({"users": await actions.user_directory(get_runtime())})
+@validate_response(UserDirectory)
+async def list_users() -> Answer:
+    """Everyone's public profile."""
+    return {"users": await actions.user_directory(get_runtime())}
 
 
 @file_response("image/jpeg")

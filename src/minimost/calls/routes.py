@@ -8,13 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint
+from quart_schema import validate_querystring, validate_request, validate_response
 
-from ..api import ApiError, json_object, required_string
 from ..auth import sessions
 from ..runtime import get_runtime
+from ..schemas import no_body
 from ..security import passive
 from .actions import CallService
+from .schemas import (
+    CallInvite,
+    ChannelQuery,
+    CurrentCall,
+    MyCalls,
+    NewCall,
+    NewScreenshare,
+    OneCall,
+    OneScreenshare,
+    Screenshares,
+    SharingChange,
+)
+
+Answer = dict[str, Any]
 
 blueprint = Blueprint("calls_api", __name__, url_prefix="/api")
 
@@ -31,100 +46,110 @@ def _calls() -> CallService:
     return service
 
 
-def _channel_arg() -> str:
-    channel = request.args.get("channel", "")
-    if not channel:
-        raise ApiError(400, "bad_request", '"channel" is required.')
-    return channel
-
-
-def _created(body: dict[str, Any]) -> Response:
-    response = jsonify(body)
-    response.status_code = 201
-    return response
-
-
 @blueprint.post("/calls")
-async def start_call() -> Response:
-    body = await json_object()
-    call = await _calls().start(_username(), required_string(body, "channel"))
-    return _created({"call": call})
+@validate_request(NewCall)
+@validate_response(OneCall, 201)
+async def start_call(data: NewCall) -> tuple[Answer, int]:
+    """Ring every other member of a DM or private channel."""
+    return {"call": await _calls().start(_username(), data.channel)}, 201
 
 
 @blueprint.get("/calls/current")
 @passive
-async def current_call() -> Response:
-    return jsonify({"call": await _calls().current(_username(), _channel_arg())})
+@validate_querystring(ChannelQuery)
+@validate_response(CurrentCall)
+async def current_call(query_args: ChannelQuery) -> Answer:
+    """The live call of a channel you read, if any."""
+    return {"call": await _calls().current(_username(), query_args.channel)}
 
 
 @blueprint.get("/calls/mine")
 @passive
-async def my_calls() -> Response:
-    return jsonify({"calls": await _calls().mine(_username())})
+@validate_response(MyCalls)
+async def my_calls() -> Answer:
+    return {"calls": await _calls().mine(_username())}
 
 
 @blueprint.get("/calls/<call_id>")
 @passive
-async def view_call(call_id: str) -> Response:
-    return jsonify({"call": await _calls().view(_username(), call_id)})
+@validate_response(OneCall)
+async def view_call(call_id: str) -> Answer:
+    return {"call": await _calls().view(_username(), call_id)}
 
 
 @blueprint.post("/calls/<call_id>/accept")
-async def accept_call(call_id: str) -> Response:
-    return jsonify({"call": await _calls().accept(_username(), call_id)})
+@no_body
+@validate_response(OneCall)
+async def accept_call(call_id: str) -> Answer:
+    """Answer a ring, walk into a live call of a channel you read, or rejoin."""
+    return {"call": await _calls().accept(_username(), call_id)}
 
 
 @blueprint.post("/calls/<call_id>/reject")
-async def reject_call(call_id: str) -> Response:
-    return jsonify({"call": await _calls().reject(_username(), call_id)})
+@no_body
+@validate_response(OneCall)
+async def reject_call(call_id: str) -> Answer:
+    return {"call": await _calls().reject(_username(), call_id)}
 
 
 @blueprint.post("/calls/<call_id>/leave")
-async def leave_call(call_id: str) -> Response:
-    return jsonify({"call": await _calls().leave(_username(), call_id)})
+@no_body
+@validate_response(OneCall)
+async def leave_call(call_id: str) -> Answer:
+    """Hang up; leaving again is harmless."""
+    return {"call": await _calls().leave(_username(), call_id)}
 
 
 @blueprint.post("/calls/<call_id>/invite")
-async def invite_to_call(call_id: str) -> Response:
-    body = await json_object()
-    call = await _calls().invite(_username(), call_id, required_string(body, "username"))
-    return jsonify({"call": call})
+@validate_request(CallInvite)
+@validate_response(OneCall)
+async def invite_to_call(call_id: str, data: CallInvite) -> Answer:
+    """Ring someone into the call; they see the call, not the channel's messages."""
+    return {"call": await _calls().invite(_username(), call_id, data.username)}
 
 
 @blueprint.post("/calls/<call_id>/heartbeat")
 @passive
-async def call_heartbeat(call_id: str) -> Response:
-    return jsonify({"call": await _calls().heartbeat(_username(), call_id)})
+@no_body
+@validate_response(OneCall)
+async def call_heartbeat(call_id: str) -> Answer:
+    return {"call": await _calls().heartbeat(_username(), call_id)}
 
 
 @blueprint.post("/calls/<call_id>/screenshare")
-async def call_screenshare(call_id: str) -> Response:
-    body = await json_object()
-    sharing = body.get("on")
-    if not isinstance(sharing, bool):
-        raise ApiError(400, "bad_request", '"on" must be true or false.')
-    return jsonify({"call": await _calls().set_sharing(_username(), call_id, sharing)})
+@validate_request(SharingChange)
+@validate_response(OneCall)
+async def call_screenshare(call_id: str, data: SharingChange) -> Answer:
+    """Say whether you share a screen in the call."""
+    return {"call": await _calls().set_sharing(_username(), call_id, data.on)}
 
 
 @blueprint.get("/screenshares")
 @passive
-async def list_screenshares() -> Response:
-    return jsonify({"shares": await _calls().shares_in(_username(), _channel_arg())})
+@validate_querystring(ChannelQuery)
+@validate_response(Screenshares)
+async def list_screenshares(query_args: ChannelQuery) -> Answer:
+    return {"shares": await _calls().shares_in(_username(), query_args.channel)}
 
 
 @blueprint.post("/screenshares")
-async def start_screenshare() -> Response:
-    body = await json_object()
-    share = await _calls().start_share(_username(), required_string(body, "channel"))
-    return _created({"share": share})
+@validate_request(NewScreenshare)
+@validate_response(OneScreenshare, 201)
+async def start_screenshare(data: NewScreenshare) -> tuple[Answer, int]:
+    """Share a screen with a channel's readers (outside any call)."""
+    return {"share": await _calls().start_share(_username(), data.channel)}, 201
 
 
 @blueprint.post("/screenshares/<share_id>/stop")
-async def stop_screenshare(share_id: str) -> Response:
-    return jsonify({"share": await _calls().stop_share(_username(), share_id)})
+@no_body
+@validate_response(OneScreenshare)
+async def stop_screenshare(share_id: str) -> Answer:
+    return {"share": await _calls().stop_share(_username(), share_id)}
 
 
 @blueprint.post("/screenshares/<share_id>/heartbeat")
 @passive
-async def screenshare_heartbeat(share_id: str) -> Response:
-    return jsonify({"share": await _calls().share_heartbeat(_username(), share_id)})
+@no_body
+@validate_response(OneScreenshare)
+async def screenshare_heartbeat(share_id: str) -> Answer:
+    return {"share": await _calls().share_heartbeat(_username(), share_id)}
