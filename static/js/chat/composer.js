@@ -9,7 +9,7 @@ import { editMessage, ownEditable, setComposerHooks } from "./messages.js";
 import { outbox } from "./outbox.js";
 import { panels } from "./panels.js";
 import { previewText, senderLabel } from "./render.js";
-import { channelKind, MENTIONS, state } from "./state.js";
+import { channelKind, state } from "./state.js";
 
 const LANGUAGES = [
   ["", "Plain text"], ["python", "Python"], ["javascript", "JavaScript"], ["typescript", "TypeScript"],
@@ -36,7 +36,7 @@ function draftKey(channel) {
 
 function saveDraft() {
   const channel = state.currentChannel;
-  if (!channel || channel === MENTIONS) return;
+  if (!channel) return;
   try {
     if (input.value || replyTo) localStorage.setItem(draftKey(channel), JSON.stringify({ text: input.value, replyTo: replyTo ? { id: replyTo.id, sender: replyTo.sender, content: replyTo.content, content_type: replyTo.content_type, file: replyTo.file } : null }));
     else localStorage.removeItem(draftKey(channel));
@@ -396,7 +396,7 @@ function acceptMention(index) {
 
 function send() {
   const channel = state.currentChannel;
-  if (!channel || channel === MENTIONS) return;
+  if (!channel || state.mentionsOpen) return;
   const text = input.value.replace(/\s+$/, "");
   if (!text.trim() && !staged.length) return;
   if (text.length > config.maxChars) {
@@ -496,10 +496,6 @@ function onKeyDown(event) {
 let ctxConnection = null;
 
 function showFor(channel) {
-  const composer = document.getElementById("composer");
-  const readOnly = channel === MENTIONS;
-  composer.hidden = readOnly;
-  if (readOnly) return;
   input.placeholder = placeholderFor(channel);
   document.getElementById("composer-label").textContent = placeholderFor(channel);
   staged = [];
@@ -603,7 +599,10 @@ export function mountComposer(connection, options) {
   });
   state.subscribe("channel", showFor);
   state.subscribe("channels", () => {
-    if (state.currentChannel && state.currentChannel !== MENTIONS) input.placeholder = placeholderFor(state.currentChannel);
+    if (state.currentChannel) input.placeholder = placeholderFor(state.currentChannel);
+  });
+  state.subscribe("view", () => {
+    document.getElementById("composer").hidden = state.mentionsOpen;
   });
   panels().then((ui) => {
     if (!ui?.preferences) return;

@@ -10,7 +10,7 @@ import { connection } from "./connection.js";
 import { avatarOf, directory, presenceWord } from "./directory.js";
 import { el, plural, toast } from "./dom.js";
 import { keyboard } from "./keyboard.js";
-import { jumpToMessage, mountMessages, reloadChannel, renderMentions } from "./messages.js";
+import { jumpToMessage, mountMessages, reloadChannel } from "./messages.js";
 import { outbox } from "./outbox.js";
 import { panels } from "./panels.js";
 import { useReactionNames } from "./render.js";
@@ -25,7 +25,7 @@ const BANNER_GRACE_MS = 2500;
 // ------------------------------------------------------------------ header
 
 function renderHeader() {
-  const channel = state.currentChannel;
+  const channel = state.shown();
   const title = document.getElementById("channel-title");
   const meta = document.getElementById("channel-meta");
   const logBox = document.getElementById("message-log");
@@ -282,7 +282,7 @@ function wireSwitcher() {
 
 function stepChannel(direction) {
   const ids = [MENTIONS, ...state.channels().map((entry) => entry.id)];
-  const at = ids.indexOf(state.currentChannel);
+  const at = ids.indexOf(state.shown());
   state.openChannel(ids[(at + direction + ids.length) % ids.length]);
 }
 
@@ -318,11 +318,8 @@ async function boot() {
     await loadEverything();
     reloadChannel();
   });
-  state.subscribe("channel", renderHeader);
+  state.subscribe("view", renderHeader);
   state.subscribe("channels", renderHeader);
-  state.subscribe("channels", () => {
-    if (state.currentChannel === MENTIONS) renderMentions();
-  });
 
   keyboard.register("ctrl+k", "Jump to a channel or person", openSwitcher);
   keyboard.register("alt+arrowup", "Previous conversation", () => stepChannel(-1));

@@ -8,7 +8,7 @@ import { keyboard } from "./keyboard.js";
 import { outbox } from "./outbox.js";
 import { panels } from "./panels.js";
 import { buildMessage, buildPending, isSystem, loadPreview, previewText, reactionsRow, updatePending } from "./render.js";
-import { channelKind, MENTIONS, state } from "./state.js";
+import { channelKind, state } from "./state.js";
 
 const PAGE = 100;
 const GROUP_SECONDS = 300;
@@ -74,7 +74,7 @@ function updatePill() {
   const pill = document.getElementById("jump-latest");
   const far = distanceFromBottom() > PILL_PX;
   if (!far) unseenBelow = 0;
-  pill.hidden = !far || !view;
+  pill.hidden = !far || !view || state.mentionsOpen;
   document.getElementById("jump-latest-text").textContent = unseenBelow ? `${plural(unseenBelow, "new message")} — jump to latest` : "Jump to latest";
 }
 
@@ -272,18 +272,6 @@ export async function showChannel(channel) {
   visualMode(false);
   unseenBelow = 0;
   const box = log();
-  const mentionsView = document.getElementById("mentions-view");
-  if (channel === MENTIONS) {
-    view = null;
-    box.hidden = true;
-    mentionsView.hidden = false;
-    box.replaceChildren();
-    renderMentions();
-    updatePill();
-    return;
-  }
-  mentionsView.hidden = true;
-  box.hidden = false;
   const current = newView(channel);
   view = current;
   box.replaceChildren(el("div", { className: "mm-log__loading" }, "Loading messages…"));
@@ -373,7 +361,7 @@ function pageActive() {
 
 /** Tell the server I have read the channel when I can see its newest message. */
 function maybeMarkRead() {
-  if (!view || !view.ready || readInFlight || !pageActive()) return;
+  if (!view || !view.ready || readInFlight || state.mentionsOpen || !pageActive()) return;
   if (distanceFromBottom() > STICK_PX) return;
   const newest = view.order.length ? view.messages.get(view.order[view.order.length - 1]) : null;
   const mine = view.receipts[state.me.username] ?? null;
@@ -649,7 +637,7 @@ function flash(node) {
 
 /** Open the channel and bring the message into view, paging back as far as needed. */
 export async function jumpToMessage(channel, id) {
-  if (state.currentChannel !== channel) {
+  if (state.currentChannel !== channel || state.mentionsOpen) {
     state.openChannel(channel);
     await waitForReady(channel);
   }
@@ -681,7 +669,7 @@ function waitForReady(channel) {
 
 export function renderMentions() {
   const box = document.getElementById("mentions-view");
-  if (state.currentChannel !== MENTIONS) return;
+  if (!state.mentionsOpen) return;
   const list = state.mentions();
   if (!list.length) {
     box.replaceChildren(el("div", { className: "mm-intro" }, el("p", { className: "mm-intro__title" }, "No unread mentions"), el("p", { className: "mm-intro__hint" }, "When someone mentions you, it shows up here until you read it.")));
@@ -862,8 +850,14 @@ export function mountMessages(connection) {
     clearTyping();
     showChannel(channel);
   });
-  state.subscribe("channels", () => {
-    if (state.currentChannel === MENTIONS) renderMentions();
+  state.subscribe("channels", () => renderMentions());
+  state.subscribe("view", () => {
+    visualMode(false);
+    box.hidden = state.mentionsOpen;
+    document.getElementById("mentions-view").hidden = !state.mentionsOpen;
+    renderMentions();
+    updatePill();
+    maybeMarkRead();
   });
 
   keyboard.register("v", "Visual mode: select messages with j/k", () => visualMode(true));

@@ -144,15 +144,15 @@ export function attachmentOf(message) {
   const file = message.file;
   if (!file) return null;
   if (file.image) {
-    const img = el("img", { className: "mm-attachment__image", src: file.url, alt: file.name, loading: "lazy", decoding: "async" });
+    const img = el("img", { className: "mm-attachment__image", src: file.url, alt: `Image from ${message.sender}`, loading: "lazy", decoding: "async" });
     img.addEventListener(
       "error",
-      () => img.closest(".mm-attachment")?.replaceWith(el("p", { className: "mm-attachment mm-attachment--gone" }, `🖼 ${file.name} — this image is no longer available`)),
+      () => img.closest(".mm-attachment")?.replaceWith(el("p", { className: "mm-attachment mm-attachment--gone" }, "🖼 This image is no longer available")),
       { once: true },
     );
     return el(
       "a",
-      { className: "mm-attachment mm-attachment--image", href: file.url, target: "_blank", rel: "noopener", attrs: { "aria-label": `Open image ${file.name}` } },
+      { className: "mm-attachment mm-attachment--image", href: file.url, target: "_blank", rel: "noopener", attrs: { "aria-label": `Open the image from ${message.sender} in a new tab` } },
       img,
     );
   }

@@ -31,7 +31,7 @@ function badges(entry) {
 }
 
 function item(entry, icon, label, extra = null, tooltip = "") {
-  const current = state.currentChannel === entry.id;
+  const current = state.shown() === entry.id;
   const described = badgeText(entry);
   const button = el(
     "button",
@@ -179,7 +179,7 @@ export function closeDrawer() {
 
 export function mountSidebar() {
   state.subscribe("channels", render);
-  state.subscribe("channel", render);
+  state.subscribe("view", render);
   directory.onChange(render);
   document.getElementById("drawer-button").addEventListener("click", () => (drawerOpen() ? closeDrawer() : openDrawer()));
   document.getElementById("sidebar-backdrop").addEventListener("click", closeDrawer);

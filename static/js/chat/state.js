@@ -2,10 +2,11 @@
 // and DMs with their unread and mention counts, and which one is open.
 //
 //   state.me                      {username, name_color, bio, avatar_url}
-//   state.currentChannel          "general" | "private:3" | "dm:alice:bob" | "mentions"
+//   state.currentChannel          "general" | "private:3" | "dm:alice:bob" (always a real channel)
+//   state.mentionsOpen            true while the list of unread mentions is shown instead
 //   state.channels()              [{id, kind, label, name, members?, unread, mentions}]
-//   state.subscribe("channel" | "channels" | "me", handler) -> unsubscribe
-//   state.openChannel(id)
+//   state.subscribe("channel" | "channels" | "me" | "view", handler) -> unsubscribe
+//   state.openChannel(id)         a channel id, or "mentions" for the mentions list
 //
 // Loaded over the API (load()), then kept current by the events main.js feeds in.
 
@@ -78,9 +79,23 @@ function lastChannelKey() {
   return `minimost:lastChannel:${state.me.username}`;
 }
 
+function remember(id) {
+  try {
+    localStorage.setItem(lastChannelKey(), id);
+  } catch {
+    /* not remembered across reloads */
+  }
+}
+
 export const state = {
   me: null,
   currentChannel: null,
+  mentionsOpen: false,
+
+  /** What the main area shows: "mentions" or the current channel. */
+  shown() {
+    return state.mentionsOpen ? MENTIONS : state.currentChannel;
+  },
 
   /** Every conversation in sidebar order: public, private (by name), DMs (newest first). */
   channels() {
@@ -107,7 +122,14 @@ export const state = {
   /** Open a conversation (a DM with nobody's message yet is kept in the list until it has one). */
   openChannel(id) {
     if (!id) return;
-    if (id !== MENTIONS && !entryOf(id)) {
+    if (id === MENTIONS) {
+      if (!state.mentionsOpen) {
+        state.mentionsOpen = true;
+        emit("view", MENTIONS);
+      }
+      return;
+    }
+    if (!entryOf(id)) {
       if (channelKind(id) !== "dm") {
         console.warn(`no such conversation: ${id}`);
         return;
@@ -116,14 +138,13 @@ export const state = {
       savePendingDms([...new Set([...pendingDms(), id])]);
       emit("channels", state.channels());
     }
-    if (state.currentChannel === id) return;
-    state.currentChannel = id;
-    try {
-      localStorage.setItem(lastChannelKey(), id);
-    } catch {
-      /* not remembered across reloads */
+    state.mentionsOpen = false;
+    remember(id);
+    if (state.currentChannel !== id) {
+      state.currentChannel = id;
+      emit("channel", id);
     }
-    emit("channel", id);
+    emit("view", id);
   },
 
   /** The channel to open first: the last one this browser had open, else the first public one. */
@@ -134,7 +155,7 @@ export const state = {
     } catch {
       remembered = null;
     }
-    if (remembered && (remembered === MENTIONS || entryOf(remembered))) return remembered;
+    if (remembered && entryOf(remembered)) return remembered;
     return publicChannels.keys().next().value || "general";
   },
 
@@ -165,9 +186,7 @@ export const state = {
     for (const id of stillPending) addDm({ channel: id, unread: 0, last_ts: 0 });
     mentionList = mentions.mentions || [];
     recountMentions();
-    if (state.currentChannel && state.currentChannel !== MENTIONS && !entryOf(state.currentChannel)) {
-      state.currentChannel = null;
-    }
+    if (state.currentChannel && !entryOf(state.currentChannel)) state.currentChannel = null;
     emit("channels", state.channels());
   },
 
