@@ -27,14 +27,23 @@ class ChatUser:
     context: BrowserContext
     page: Page
     errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
 
     def close(self) -> None:
         self.context.close()
+
+    def errors_besides_network(self) -> list[str]:
+        """Errors other than the browser's own reports of requests that could not go out
+        (what a test that cuts the network on purpose expects to see)."""
+        return [error for error in self.errors if not NETWORK_FAILURE.search(error)]
 
 
 # The test server's certificate comes from a CA the browser does not trust, so the
 # browser refuses to fetch the service worker script; real installs import the CA.
 UNTRUSTED_CERTIFICATE = "SSL certificate error occurred when fetching the script"
+NETWORK_FAILURE = re.compile(
+    r"Failed to load resource: net::ERR_|WebSocket connection to '\S+' failed"
+)
 
 
 def _watch_errors(page: Page, errors: list[str]) -> None:
@@ -62,6 +71,12 @@ def new_user(
     page = context.new_page()
     user = ChatUser(username, context, page)
     _watch_errors(page, user.errors)
+    page.on(
+        "response",
+        lambda response: user.failed_requests.append(f"{response.status} {response.url}")
+        if response.status >= 400
+        else None,
+    )
     page.goto(f"{server.url}/signup")
     page.locator("#username").fill(username)
     page.locator("#password").fill(password)
