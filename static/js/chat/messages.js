@@ -26,6 +26,8 @@ let visualIndex = -1;
 let unseenBelow = 0;
 let readInFlight = false;
 let previewObserver = null;
+let growthObserver = null; // messages that grow (previews, images) keep a bottom-stuck list at the bottom
+let stuckToBottom = true;
 
 function newView(channel) {
   return {
@@ -68,6 +70,12 @@ function distanceFromBottom() {
 function scrollToBottom(smooth = false) {
   const box = log();
   box.scrollTo({ top: box.scrollHeight, behavior: smooth && !prefersReducedMotion() ? "smooth" : "auto" });
+  stuckToBottom = true;
+}
+
+/** Remember whether the reader is at the newest message, for content that grows later. */
+function noteScrollPosition() {
+  stuckToBottom = distanceFromBottom() < STICK_PX;
 }
 
 function updatePill() {
@@ -161,6 +169,7 @@ function layout({ stick = null, keepAnchor = null } = {}) {
   } else if (wasNearBottom) {
     scrollToBottom();
   }
+  noteScrollPosition();
   updatePill();
   maybeMarkRead();
 }
@@ -201,6 +210,7 @@ function render(message) {
   const node = buildMessage(message, renderView);
   const slot = node.querySelector(".mm-msg__preview");
   if (slot && previewObserver) previewObserver.observe(node);
+  growthObserver?.observe(node);
   return node;
 }
 
@@ -272,6 +282,8 @@ export async function showChannel(channel) {
   visualMode(false);
   unseenBelow = 0;
   const box = log();
+  growthObserver?.disconnect();
+  stuckToBottom = true;
   const current = newView(channel);
   view = current;
   box.replaceChildren(el("div", { className: "mm-log__loading" }, "Loading messages…"));
@@ -294,6 +306,7 @@ export async function showChannel(channel) {
     layout({ stick: true });
     const firstNew = box.querySelector(".mm-divider--new");
     if (firstNew && firstNew.offsetTop < box.scrollHeight - box.clientHeight) firstNew.scrollIntoView({ block: "center" });
+    noteScrollPosition();
   } catch (error) {
     if (mine !== generation) return;
     box.replaceChildren(
@@ -631,6 +644,7 @@ function flash(node) {
   node.classList.remove("is-flash");
   void node.offsetWidth;
   node.classList.add("is-flash");
+  stuckToBottom = false;
   node.scrollIntoView({ block: "center", behavior: prefersReducedMotion() ? "auto" : "smooth" });
   node.focus({ preventScroll: true });
 }
@@ -810,7 +824,11 @@ export function mountMessages(connection) {
     },
     { root: box, rootMargin: "300px 0px" },
   );
+  growthObserver = new ResizeObserver(() => {
+    if (stuckToBottom && view?.ready && distanceFromBottom() > 0) scrollToBottom();
+  });
   box.addEventListener("scroll", () => {
+    noteScrollPosition();
     if (box.scrollTop < Math.max(800, box.clientHeight * 3)) loadOlder();
     updatePill();
     maybeMarkRead();

@@ -165,7 +165,7 @@ export function attachmentOf(message) {
   );
 }
 
-function codeCard(preview, title) {
+function codeCard(preview, title, download = null) {
   const first = preview.first_line_num || 1;
   const lines = (preview.code || "").split("\n");
   const pre = el("pre", { className: "mm-code-preview__code", attrs: { tabindex: "0", "aria-label": `Preview of ${title}` } });
@@ -185,6 +185,7 @@ function codeCard(preview, title) {
   if (preview.url) header.append(el("a", { href: preview.url, target: "_blank", rel: "noopener noreferrer" }, title));
   else header.append(el("span", {}, title));
   if (preview.total_lines) header.append(el("span", { className: "mm-code-preview__meta" }, `${preview.total_lines} lines`));
+  if (download) header.append(el("a", { className: "mm-code-preview__download", href: download.url, download: download.name, attrs: { "aria-label": `Download ${download.name}` } }, "Download"));
   return el("figure", { className: "mm-code-preview" }, header, pre);
 }
 
@@ -247,7 +248,10 @@ export async function loadPreview(message, slot) {
   const stored = file.url.split("/").pop();
   const answer = await quietJson(`/api/previews/files/${encodeURIComponent(stored)}`);
   const preview = answer?.preview || (await fileHead(file.url));
-  if (preview) slot.replaceChildren(codeCard(preview, file.name));
+  if (!preview) return;
+  // The card's header carries the download link, so the plain file chip goes.
+  slot.closest(".mm-msg")?.querySelector(".mm-file-chip")?.remove();
+  slot.replaceChildren(codeCard(preview, file.name, file));
 }
 
 // ------------------------------------------------------------------ the message
