@@ -117,7 +117,9 @@ def test_hostile_markup_and_links_stay_inert(live_server: LiveServer, browser: B
     bob.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     try:
         send_message(alice, "look <img src=x onerror=\"window.pwned='img'\"> here")
-        send_message(alice, "[totally safe](javascript:window.pwned='link') and javascript:alert(1)")
+        send_message(
+            alice, "[totally safe](javascript:window.pwned='link') and javascript:alert(1)"
+        )
         send_message(alice, '<a href="javascript:alert(2)" onclick="alert(3)">raw</a> end')
         expect(message_with_text(bob, "raw")).to_have_count(1)
         expect(message_with_text(bob, "look")).to_contain_text("<img src=x onerror=")
