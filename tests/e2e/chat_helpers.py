@@ -73,9 +73,11 @@ def new_user(
     _watch_errors(page, user.errors)
     page.on(
         "response",
-        lambda response: user.failed_requests.append(f"{response.status} {response.url}")
-        if response.status >= 400
-        else None,
+        lambda response: (
+            user.failed_requests.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
     )
     page.goto(f"{server.url}/signup")
     page.locator("#username").fill(username)
