@@ -193,7 +193,15 @@ let switcherIndex = 0;
 
 function switcherMatches(query) {
   const q = query.trim().toLowerCase();
-  const entries = [{ id: MENTIONS, kind: "mentions", label: "Mentions" }, ...state.channels()];
+  const conversations = state.channels();
+  const known = new Set(conversations.map((entry) => entry.id));
+  // People without a conversation yet: choosing one starts the DM.
+  const people = directory
+    .names()
+    .filter((name) => name !== state.me.username)
+    .map((name) => ({ id: `dm:${[name, state.me.username].sort().join(":")}`, kind: "person", label: name }))
+    .filter((entry) => !known.has(entry.id));
+  const entries = [{ id: MENTIONS, kind: "mentions", label: "Mentions" }, ...conversations, ...people];
   return entries
     .map((entry) => {
       const label = entry.label.toLowerCase();
@@ -207,7 +215,7 @@ function switcherMatches(query) {
 }
 
 function switcherPrefix(entry) {
-  return { public: "#", private: "🔒", dm: "@", mentions: "@" }[entry.kind] || "#";
+  return { public: "#", private: "🔒", dm: "@", person: "@", mentions: "@" }[entry.kind] || "#";
 }
 
 function renderSwitcher() {
