@@ -237,6 +237,10 @@ def test_light_theme_and_narrow_screen_layout(live_server: LiveServer, browser: 
         drawer.click()
         expect(sidebar).to_be_in_viewport()
         expect(drawer).to_have_attribute("aria-expanded", "true")
+        # Fully slid in, not caught halfway through its animation.
+        carol.page.wait_for_function(
+            "() => document.getElementById('sidebar').getBoundingClientRect().left === 0"
+        )
         screenshot(carol.page, "chat-mobile-drawer-light")
         sidebar_item(carol, "firmware").click()
         expect(sidebar).not_to_be_in_viewport()
