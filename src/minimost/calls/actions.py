@@ -85,9 +85,7 @@ class CallService:
             return True
         return any(p["username"] == username for p in call["participants"])
 
-    async def _snapshot(
-        self, connection: Any, call_id: str, *, with_heartbeats: bool = False
-    ) -> dict[str, Any] | None:
+    async def _snapshot(self, connection: Any, call_id: str) -> dict[str, Any] | None:
         call = await store.get_call(connection, call_id)
         if call is None:
             return None
@@ -99,7 +97,6 @@ class CallService:
                 "state": p["state"],
                 "sharing": p["sharing"],
                 "joined_ts": p["joined_ts"],
-                **({"last_seen_ts": p["last_seen_ts"]} if with_heartbeats else {}),
             }
             for p in people
         ]
