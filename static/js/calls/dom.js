@@ -1,30 +1,9 @@
 // DOM builders for the call UI: user text only ever goes in as text nodes.
 
+import { el, isTypingTarget } from "../dom.js";
 import { userNamed } from "../chat/ui/people.js";
 
-/**
- * Create an element: `props` sets properties, `props.attrs` attributes,
- * `props.on` listeners, `props.dataset` data attributes; children are Nodes or
- * strings (strings become text nodes).
- */
-export function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  const { attrs, on, dataset, ...rest } = props || {};
-  for (const [name, value] of Object.entries(rest)) {
-    if (value !== undefined && value !== null) node[name] = value;
-  }
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === false || value === undefined || value === null) continue;
-    node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const [name, value] of Object.entries(dataset || {})) node.dataset[name] = value;
-  for (const [type, handler] of Object.entries(on || {})) node.addEventListener(type, handler);
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
+export { el };
 
 /** A round face: the person's picture when they have one, else their initial. */
 export function face(username, size = "md") {
@@ -63,6 +42,5 @@ export function namesList(names, shown = 2) {
 
 /** Whether a key press belongs to a text field (so single-letter shortcuts stay out). */
 export function typingInField(event) {
-  const target = event.target;
-  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  return isTypingTarget(event.target);
 }

@@ -1,25 +1,9 @@
 // DOM helpers for the app shell. User text only ever goes in as text nodes;
 // the one exception is a message's server-sanitised `html`, parsed by fromHtml().
 
-/** Create an element: props are properties, except attrs / dataset / on; children are Nodes or text. */
-export function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  const { attrs, dataset, on, ...rest } = props || {};
-  for (const [name, value] of Object.entries(rest)) {
-    if (value !== undefined && value !== null) node[name] = value;
-  }
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === false || value === undefined || value === null) continue;
-    node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const [name, value] of Object.entries(dataset || {})) node.dataset[name] = value;
-  for (const [type, handler] of Object.entries(on || {})) node.addEventListener(type, handler);
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
+import { el } from "../dom.js";
+
+export { el };
 
 /** The server's sanitised message HTML as a fragment (the only HTML string the client parses). */
 export function fromHtml(html) {
@@ -78,15 +62,6 @@ export function toast(message, kind = "info") {
   while (box.children.length > 3) box.firstElementChild.remove();
   clearTimeout(toastTimer);
   setTimeout(() => item.remove(), 5000);
-}
-
-/** True when typing goes into this element (so single-key shortcuts must not fire). */
-export function isTypingTarget(target) {
-  if (!(target instanceof Element)) return false;
-  if (target.isContentEditable) return true;
-  if (target.matches("textarea, select")) return true;
-  if (target.matches("input")) return !["button", "checkbox", "radio", "submit", "reset", "range", "color", "file"].includes(target.type);
-  return false;
 }
 
 export function prefersReducedMotion() {

@@ -1,32 +1,8 @@
 // Tiny DOM builders for the panels: every piece of user text goes in as a text node.
 
-/**
- * Create an element. `props` sets properties (className, type, …), `attrs`
- * under props.attrs sets attributes, `on` under props.on adds listeners;
- * children are Nodes or strings (strings become text nodes).
- */
-export function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  const { attrs, on, dataset, ...rest } = props || {};
-  for (const [name, value] of Object.entries(rest)) {
-    if (value !== undefined && value !== null) el[name] = value;
-  }
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === false || value === undefined || value === null) continue;
-    el.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const [name, value] of Object.entries(dataset || {})) el.dataset[name] = value;
-  for (const [type, handler] of Object.entries(on || {})) el.addEventListener(type, handler);
-  append(el, children);
-  return el;
-}
+import { el as h } from "../../dom.js";
 
-function append(el, children) {
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-}
+export { h };
 
 let ids = 0;
 /** A document-unique id with a readable prefix. */
