@@ -32,15 +32,14 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import contextlib
 import itertools
 
 from tests.e2e.server import LiveServer, SignedInBrowser
 
-from fanout import cpu_seconds, server_pid
-from seeding import Layout, make_layout, seed, set_read_positions, vocabulary
-from wire import KeepAlive, WebSocket
+from bench.procstats import cpu_seconds, largest_process
+from bench.seeding import Layout, make_layout, seed, set_read_positions, vocabulary
+from bench.wire import KeepAlive, WebSocket
 
 PASSWORD = "Bench-password-123!"
 READERS = ["alice", "bob", "carol", "dave", "erin"]
@@ -72,6 +71,12 @@ class Account(SignedInBrowser):
             "X-CSRF-Token": self.token,
             "Content-Type": "application/json",
         }
+
+
+def server_pid(server: LiveServer) -> int:
+    """Hypercorn serves from a worker process: the biggest process under the one started."""
+    assert server.process is not None
+    return largest_process(server.process.pid)
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -199,3 +201,20 @@ def test_cli_reports_an_invalid_setting_cleanly(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert 'setting "stun_port"' in result.output
     assert "Traceback" not in result.output
+
+
+def test_building_an_app_without_tls_loads_no_client_or_certificate_library(
+    tmp_path: Path,
+) -> None:
+    """cryptography, aioice and aiohttp are heavy imports that only some servers ever use."""
+    script = (
+        "import sys\n"
+        "from minimost import create_app\n"
+        f"create_app(data_dir={str(tmp_path)!r}, tls=False)\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        "print(sorted({'cryptography', 'aioice', 'aiohttp'} & loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"

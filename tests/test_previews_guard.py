@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from minimost.paths import DataRoot
-from minimost.previews.fetch import PinnedResolver
 from minimost.previews.guard import (
     MalformedLinkError,
     PreviewRefusedError,
@@ -17,6 +16,7 @@ from minimost.previews.guard import (
     system_resolve,
     target_of,
 )
+from minimost.previews.pinned import PinnedResolver
 from minimost.settings import Settings, SettingsError, SettingsSource
 
 PUBLIC_V4 = "93.184.216.34"

@@ -24,6 +24,11 @@ PUBLIC_ENDPOINTS = {
     "auth.reset_password",
     "pages.about",
     "pages.ca_certificate",
+    # The installable app: fetched by the browser without the session (manifest) or
+    # before there is one (service worker, offline page).
+    "pwa.web_manifest",
+    "pwa.service_worker",
+    "pwa.offline_page",
 }
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 

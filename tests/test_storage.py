@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -286,6 +288,31 @@ async def test_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
             await insert_then_fail()
         async with database.read() as conn, conn.execute("SELECT COUNT(*) FROM messages") as cur:
             assert (await cur.fetchone())[0] == 0
+    finally:
+        await database.close()
+
+
+async def test_a_writer_cancelled_while_beginning_leaves_no_transaction_open(
+    tmp_path: Path,
+) -> None:
+    """A websocket closed mid-write cancels its task; the next writer must still begin."""
+    database = Database(tmp_path / "m.db", discover("minimost.migrations.messages"))
+    await database.open()
+
+    async def write() -> None:
+        async with database.transaction() as conn:
+            await conn.execute("INSERT INTO events (ts, type, payload) VALUES (1.0, 'x', '{}')")
+
+    try:
+        for yields in range(8):
+            task = asyncio.create_task(write())
+            for _ in range(yields):
+                await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            async with database.transaction() as conn:
+                await conn.execute("SELECT 1")
     finally:
         await database.close()
 

@@ -254,6 +254,37 @@ def test_scope_id_is_stripped_from_ipv6_source() -> None:
     assert parse_message(reply).attributes["XOR-MAPPED-ADDRESS"] == ("fe80::1", 4242)
 
 
+@pytest.mark.parametrize(
+    "source", [("192.0.2.33", 40123), ("2001:db8::7", 50321), ("fe80::1%eth0", 4242, 0, 2)]
+)
+def test_reply_is_what_a_generic_stun_codec_builds(source: tuple[Any, ...]) -> None:
+    """Byte for byte the message aioice would build: attribute order, padding, CRC."""
+    srv = make_server()
+    data, tid = request()
+    expected = Message(Method.BINDING, Class.RESPONSE, transaction_id=tid)
+    expected.attributes["XOR-MAPPED-ADDRESS"] = (source[0].partition("%")[0], source[1])
+    expected.attributes["SOFTWARE"] = SOFTWARE
+    expected.add_fingerprint()
+    assert srv._handle(data, source) == bytes(expected)
+
+
+@pytest.mark.parametrize("software", ["", "abc", "MiniMost 0.1.0", "é" * 40])
+def test_software_of_any_length_is_padded(software: str) -> None:
+    srv = StunServer(software=software, per_source_rate=1.0, per_source_burst=1, global_rate=1.0)
+    reply = srv._handle(request()[0], ("10.0.0.1", 1))
+    assert reply is not None
+    assert len(reply) % 4 == 0
+    assert parse_message(reply).attributes["SOFTWARE"] == software
+
+
+@pytest.mark.asyncio
+async def test_sockets_buffer_bursts_beyond_the_system_default(server: StunServer) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as plain:
+        default = plain.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    for sock in server._sockets:
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) > default
+
+
 # -- garbage and other messages -----------------------------------------------------------------
 
 
@@ -368,6 +399,39 @@ async def test_per_source_limit_over_the_network() -> None:
     assert answered == tids[:5]
     assert srv.stats.rate_limited == 16
     assert srv.stats.answered == 6
+
+
+def default_server(clock: FakeClock) -> StunServer:
+    return StunServer(
+        software=SOFTWARE,
+        per_source_rate=stun_server.PER_SOURCE_RATE,
+        per_source_burst=stun_server.PER_SOURCE_BURST,
+        global_rate=stun_server.GLOBAL_RATE,
+        clock=clock,
+    )
+
+
+def test_default_limits_answer_a_busy_lan(clock: FakeClock) -> None:
+    """200 hosts asking 100 times a second each (20,000/s) for two seconds: all answered."""
+    srv = default_server(clock)
+    data, _ = request()
+    sources = [(f"10.0.{i // 250}.{i % 250 + 1}", 5000) for i in range(200)]
+    for step in range(40_000):
+        clock.now += 1 / 20_000
+        srv._handle(data, sources[step % 200])
+    assert srv.stats == StunStats(answered=40_000)
+
+
+def test_default_limits_bound_a_flood(clock: FakeClock) -> None:
+    """100,000 requests/s from 1,000 hosts for one second: about the global rate answered."""
+    srv = default_server(clock)
+    data, _ = request()
+    for step in range(100_000):
+        clock.now += 1 / 100_000
+        srv._handle(data, (f"10.1.{step % 1000 // 250}.{step % 250 + 1}", 5000))
+    burst = stun_server.GLOBAL_RATE / 10
+    assert stun_server.GLOBAL_RATE <= srv.stats.answered <= stun_server.GLOBAL_RATE + burst
+    assert srv.stats.answered + srv.stats.rate_limited == 100_000
 
 
 def test_bucket_refills_at_the_configured_rate(clock: FakeClock) -> None:

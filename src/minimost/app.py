@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quart import Quart
 
@@ -21,8 +21,10 @@ from .paths import DataRoot, resource_dir
 from .runtime import Runtime
 from .security import load_or_create_secret_key, register_security_headers
 from .settings import SettingsSource
-from .tls import TLSError, TLSFiles, ensure_certificates
 from .version import read_version
+
+if TYPE_CHECKING:
+    from .tls import TLSFiles
 
 # Registration order is boot order. Auth comes first: it resolves the session and guards
 # every later route (sign-in, CSRF, rate limits). The stores open before any feature's
@@ -123,6 +125,9 @@ def configure_logging() -> None:
 
 def provision_tls(data_root: Path) -> TLSFiles | None:
     """Create or reuse the local CA and leaf; on failure warn and carry on over HTTP."""
+    # Imported here: cryptography adds a tenth to start-up, and behind a TLS proxy it is unused.
+    from .tls import TLSError, ensure_certificates
+
     try:
         return ensure_certificates(data_root)
     except TLSError as error:

@@ -65,7 +65,8 @@ function renderMatch(line, state) {
   line.append(mark, state === "match" ? MATCH_TEXT : MISMATCH_TEXT);
 }
 
-function wire(form) {
+/** Make the rule list, match line and submit button of `form` live (idempotent). */
+export function wirePasswordRules(form) {
   if (form.dataset.passwordRulesWired) return;
   form.dataset.passwordRulesWired = "1";
 
@@ -163,5 +164,5 @@ function wire(form) {
 
 for (const list of document.querySelectorAll("[data-password-rules]")) {
   const form = list.closest("form");
-  if (form) wire(form);
+  if (form) wirePasswordRules(form);
 }

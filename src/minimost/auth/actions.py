@@ -296,6 +296,21 @@ async def account_summary(runtime: Runtime, username: str) -> dict[str, Any]:
     }
 
 
+async def user_directory(runtime: Runtime) -> list[dict[str, Any]]:
+    """Everyone's public profile, for pickers and member lists in the client."""
+    async with runtime.stores.auth.read() as connection:
+        found = await store.directory(connection)
+    return [
+        {
+            "username": row["username"],
+            "name_color": row["name_color"],
+            "bio": row["bio"],
+            "avatar_url": avatar_url(row["username"], row["avatar_file"]),
+        }
+        for row in found
+    ]
+
+
 async def update_profile(
     runtime: Runtime, username: str, name_color: str | None, bio: str | None
 ) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from .schemas import (
     AvatarUploaded,
     PasswordChange,
     ProfileChange,
+    UserDirectory,
 )
 
 Answer = dict[str, Any]
@@ -69,6 +70,12 @@ async def upload_avatar() -> Answer:
 async def delete_avatar() -> Response:
     await actions.remove_avatar(get_runtime(), _signed_in().username)
     return Response(status=204)
+
+
+@validate_response(UserDirectory)
+async def list_users() -> Answer:
+    """Everyone's public profile."""
+    return {"users": await actions.user_directory(get_runtime())}
 
 
 @file_response("image/jpeg")
@@ -125,5 +132,6 @@ def build_blueprint(runtime: Runtime) -> Blueprint:
         methods=["POST"],
     )
     add("/account/delete", "delete_account", delete_account, methods=["POST"])
+    add("/users", "list_users", list_users, methods=["GET"])
     add("/users/<username>/avatar", "user_avatar", user_avatar, methods=["GET"])
     return blueprint

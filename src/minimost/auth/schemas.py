@@ -41,3 +41,16 @@ class Account(ResponseBody):
 
 class AvatarUploaded(ResponseBody):
     avatar_url: str
+
+
+class DirectoryEntry(ResponseBody):
+    """Someone's public profile."""
+
+    username: str
+    name_color: str | None
+    bio: str | None
+    avatar_url: str | None
+
+
+class UserDirectory(ResponseBody):
+    users: list[DirectoryEntry] = Field(description="Every account, for pickers and lists.")

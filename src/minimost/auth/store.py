@@ -247,3 +247,12 @@ async def all_usernames(connection: aiosqlite.Connection) -> list[str]:
     """Every account, in the order they signed up."""
     rows = await _all(connection, "SELECT username FROM users ORDER BY rowid")
     return [row["username"] for row in rows]
+
+
+async def directory(connection: aiosqlite.Connection) -> list[Row]:
+    """Every account with how it looks to others, in the order they signed up."""
+    return await _all(
+        connection,
+        "SELECT u.username, s.name_color, s.bio, s.avatar_file FROM users AS u "
+        "LEFT JOIN user_settings AS s ON s.username = u.username ORDER BY u.rowid",
+    )

@@ -1,7 +1,13 @@
-"""Calls and screen shares: live ones cannot survive a restart, so startup ends them."""
+"""Calls and screen shares: lifecycle on the server, media peer to peer between browsers.
+
+Live calls cannot survive a restart, so startup ends them (without notices). While
+serving, ring timeouts and the stale-heartbeat sweep run as tasks on the app's loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,12 +17,24 @@ from quart import Quart
 from ..features import Feature
 from ..runtime import Runtime
 from . import store
+from .actions import CallService
+from .routes import blueprint
 
 
 def register(app: Quart, runtime: Runtime) -> None:
+    app.config.setdefault("CALL_RING_SECONDS", 30.0)
+    app.config.setdefault("CALL_STALE_SECONDS", 30.0)
+    service = CallService(
+        runtime,
+        ring_seconds=float(app.config["CALL_RING_SECONDS"]),
+        stale_seconds=float(app.config["CALL_STALE_SECONDS"]),
+    )
+    runtime.services["calls"] = service
+    app.register_blueprint(blueprint)
+
     @asynccontextmanager
-    async def end_live_calls_at_start() -> AsyncIterator[None]:
-        """End calls and shares left live by the previous process, without notices."""
+    async def serving() -> AsyncIterator[CallService]:
+        """End calls and shares left live by the previous process (no notices), then time."""
         database = runtime.stores.presence
         async with database.transaction() as connection:
             now = time.time()
@@ -28,9 +46,16 @@ def register(app: Quart, runtime: Runtime) -> None:
             connection.execute("PRAGMA incremental_vacuum") as cursor,
         ):
             await cursor.fetchall()
-        yield
+        sweeps = asyncio.create_task(service.run_sweeps())
+        try:
+            yield service
+        finally:
+            sweeps.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeps
+            await service.close()
 
-    runtime.while_serving("calls reset", end_live_calls_at_start)
+    runtime.while_serving("calls", serving)
 
 
 FEATURE = Feature("calls", register)

@@ -1,8 +1,44 @@
-"""SQL for the call tables of ``presence.db``."""
+"""SQL for the call tables of ``presence.db``: calls, their participants, screen shares."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiosqlite
+
+LIVE_CALL_STATES = ("ringing", "active")
+
+_CALL_COLUMNS = "call_id, channel, initiator, state, started_ts, answered_ts, ended_ts"
+_PARTICIPANT_COLUMNS = (
+    "username, role, state, joined_ts, left_ts, sharing, invited_ts, last_seen_ts"
+)
+_SHARE_COLUMNS = "share_id, channel, sharer, state, started_ts, ended_ts"
+
+
+def _call(row: Any) -> dict[str, Any]:
+    keys = ("call_id", "channel", "initiator", "state", "started_ts", "answered_ts", "ended_ts")
+    return dict(zip(keys, row, strict=True))
+
+
+def _participant(row: Any) -> dict[str, Any]:
+    keys = (
+        "username",
+        "role",
+        "state",
+        "joined_ts",
+        "left_ts",
+        "sharing",
+        "invited_ts",
+        "last_seen_ts",
+    )
+    participant = dict(zip(keys, row, strict=True))
+    participant["sharing"] = bool(participant["sharing"])
+    return participant
+
+
+def _share(row: Any) -> dict[str, Any]:
+    keys = ("share_id", "channel", "sharer", "state", "started_ts", "ended_ts")
+    return dict(zip(keys, row, strict=True))
 
 
 async def end_live_calls(connection: aiosqlite.Connection, now: float) -> int:
@@ -24,3 +60,254 @@ async def delete_all_signals(connection: aiosqlite.Connection) -> int:
     """Signalling rows are only meaningful to a live call; none is live after a restart."""
     cursor = await connection.execute("DELETE FROM call_signals")
     return cursor.rowcount
+
+
+async def live_call_in(connection: aiosqlite.Connection, channel: str) -> dict[str, Any] | None:
+    async with connection.execute(
+        f"SELECT {_CALL_COLUMNS} FROM calls WHERE channel = ? AND state IN ('ringing', 'active') "
+        "ORDER BY started_ts DESC LIMIT 1",
+        (channel,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _call(row) if row else None
+
+
+async def get_call(connection: aiosqlite.Connection, call_id: str) -> dict[str, Any] | None:
+    async with connection.execute(
+        f"SELECT {_CALL_COLUMNS} FROM calls WHERE call_id = ?", (call_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _call(row) if row else None
+
+
+async def insert_call(
+    connection: aiosqlite.Connection, call_id: str, channel: str, initiator: str, now: float
+) -> None:
+    await connection.execute(
+        "INSERT INTO calls (call_id, channel, initiator, state, started_ts) "
+        "VALUES (?, ?, ?, 'ringing', ?)",
+        (call_id, channel, initiator, now),
+    )
+
+
+async def participants(connection: aiosqlite.Connection, call_id: str) -> list[dict[str, Any]]:
+    async with connection.execute(
+        f"SELECT {_PARTICIPANT_COLUMNS} FROM call_participants WHERE call_id = ? "
+        "ORDER BY COALESCE(joined_ts, invited_ts), username",
+        (call_id,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [_participant(row) for row in rows]
+
+
+async def participant_state(
+    connection: aiosqlite.Connection, call_id: str, username: str
+) -> str | None:
+    async with connection.execute(
+        "SELECT state FROM call_participants WHERE call_id = ? AND username = ?",
+        (call_id, username),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+async def accepted_in_live_call(
+    connection: aiosqlite.Connection, call_id: str, usernames: tuple[str, ...]
+) -> int:
+    """How many of the named users are accepted participants of the call while it is live."""
+    marks = ", ".join("?" for _ in usernames)
+    async with connection.execute(
+        "SELECT COUNT(*) FROM call_participants p JOIN calls c ON c.call_id = p.call_id "
+        f"WHERE p.call_id = ? AND p.state = 'accepted' AND p.username IN ({marks}) "
+        "AND c.state IN ('ringing', 'active')",
+        (call_id, *usernames),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def ring(
+    connection: aiosqlite.Connection, call_id: str, username: str, role: str, now: float
+) -> None:
+    """Make the user a ringing (``pending``) participant, whatever their row said before."""
+    await connection.execute(
+        "INSERT INTO call_participants (call_id, username, role, state, invited_ts) "
+        "VALUES (?, ?, ?, 'pending', ?) "
+        "ON CONFLICT (call_id, username) DO UPDATE SET state = 'pending', "
+        "invited_ts = excluded.invited_ts, left_ts = NULL, sharing = 0",
+        (call_id, username, role, now),
+    )
+
+
+async def join(
+    connection: aiosqlite.Connection, call_id: str, username: str, role: str, now: float
+) -> None:
+    """Make the user an accepted participant, with a fresh heartbeat."""
+    await connection.execute(
+        "INSERT INTO call_participants "
+        "(call_id, username, role, state, joined_ts, last_seen_ts, invited_ts) "
+        "VALUES (?, ?, ?, 'accepted', ?, ?, ?) "
+        "ON CONFLICT (call_id, username) DO UPDATE SET state = 'accepted', "
+        "joined_ts = excluded.joined_ts, last_seen_ts = excluded.last_seen_ts, "
+        "left_ts = NULL, sharing = 0",
+        (call_id, username, role, now, now, now),
+    )
+
+
+async def part(
+    connection: aiosqlite.Connection, call_id: str, username: str, state: str, now: float
+) -> None:
+    """Record that the user is no longer in (or being rung for) the call."""
+    await connection.execute(
+        "UPDATE call_participants SET state = ?, left_ts = ?, sharing = 0 "
+        "WHERE call_id = ? AND username = ?",
+        (state, now, call_id, username),
+    )
+
+
+async def answer(connection: aiosqlite.Connection, call_id: str, now: float) -> None:
+    """The call is active; its duration counts from the first answer."""
+    await connection.execute(
+        "UPDATE calls SET state = 'active', answered_ts = COALESCE(answered_ts, ?) "
+        "WHERE call_id = ? AND state IN ('ringing', 'active')",
+        (now, call_id),
+    )
+
+
+async def finish(connection: aiosqlite.Connection, call_id: str, state: str, now: float) -> bool:
+    """End a live call; True only for the one caller that actually ended it."""
+    cursor = await connection.execute(
+        "UPDATE calls SET state = ?, ended_ts = ?, screenshare_user = NULL "
+        "WHERE call_id = ? AND state IN ('ringing', 'active')",
+        (state, now, call_id),
+    )
+    if cursor.rowcount != 1:
+        return False
+    await connection.execute(
+        "UPDATE call_participants SET state = CASE state WHEN 'pending' THEN 'missed' "
+        "ELSE 'left' END, left_ts = ?, sharing = 0 "
+        "WHERE call_id = ? AND state IN ('pending', 'accepted')",
+        (now, call_id),
+    )
+    return True
+
+
+async def heartbeat(
+    connection: aiosqlite.Connection, call_id: str, username: str, now: float
+) -> bool:
+    cursor = await connection.execute(
+        "UPDATE call_participants SET last_seen_ts = ? "
+        "WHERE call_id = ? AND username = ? AND state = 'accepted'",
+        (now, call_id, username),
+    )
+    return cursor.rowcount == 1
+
+
+async def set_sharing(
+    connection: aiosqlite.Connection, call_id: str, username: str, sharing: bool
+) -> None:
+    await connection.execute(
+        "UPDATE call_participants SET sharing = ? WHERE call_id = ? AND username = ?",
+        (int(sharing), call_id, username),
+    )
+    await connection.execute(
+        "UPDATE calls SET screenshare_user = CASE WHEN ? THEN ? "
+        "WHEN screenshare_user = ? THEN NULL ELSE screenshare_user END WHERE call_id = ?",
+        (int(sharing), username, username, call_id),
+    )
+
+
+async def live_calls_of(connection: aiosqlite.Connection, username: str) -> list[str]:
+    """Live calls the user is in or being rung for, newest first."""
+    async with connection.execute(
+        "SELECT c.call_id FROM calls c JOIN call_participants p ON p.call_id = c.call_id "
+        "WHERE p.username = ? AND p.state IN ('pending', 'accepted') "
+        "AND c.state IN ('ringing', 'active') ORDER BY c.started_ts DESC",
+        (username,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [str(row[0]) for row in rows]
+
+
+async def unanswered_rings(
+    connection: aiosqlite.Connection, cutoff: float
+) -> list[tuple[str, str]]:
+    """(call, user) pairs of live calls that have been ringing since before ``cutoff``."""
+    async with connection.execute(
+        "SELECT p.call_id, p.username FROM call_participants p "
+        "JOIN calls c ON c.call_id = p.call_id "
+        "WHERE p.state = 'pending' AND c.state IN ('ringing', 'active') "
+        "AND COALESCE(p.invited_ts, c.started_ts) <= ?",
+        (cutoff,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [(str(call_id), str(username)) for call_id, username in rows]
+
+
+async def silent_participants(
+    connection: aiosqlite.Connection, cutoff: float
+) -> list[tuple[str, str]]:
+    """(call, user) pairs of accepted participants whose last heartbeat is before ``cutoff``."""
+    async with connection.execute(
+        "SELECT p.call_id, p.username FROM call_participants p "
+        "JOIN calls c ON c.call_id = p.call_id "
+        "WHERE p.state = 'accepted' AND c.state IN ('ringing', 'active') "
+        "AND COALESCE(p.last_seen_ts, p.joined_ts, 0) < ?",
+        (cutoff,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [(str(call_id), str(username)) for call_id, username in rows]
+
+
+async def start_share(
+    connection: aiosqlite.Connection, share_id: str, channel: str, sharer: str, now: float
+) -> list[str]:
+    """Start a share, ending the sharer's earlier one in the channel; return those ended."""
+    async with connection.execute(
+        "SELECT share_id FROM screenshares WHERE channel = ? AND sharer = ? AND state = 'active'",
+        (channel, sharer),
+    ) as cursor:
+        earlier = [str(row[0]) for row in await cursor.fetchall()]
+    for old in earlier:
+        await end_share(connection, old, now)
+    await connection.execute(
+        "INSERT INTO screenshares (share_id, channel, sharer, state, started_ts) "
+        "VALUES (?, ?, ?, 'active', ?)",
+        (share_id, channel, sharer, now),
+    )
+    return earlier
+
+
+async def get_share(connection: aiosqlite.Connection, share_id: str) -> dict[str, Any] | None:
+    async with connection.execute(
+        f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE share_id = ?", (share_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _share(row) if row else None
+
+
+async def end_share(connection: aiosqlite.Connection, share_id: str, now: float) -> bool:
+    cursor = await connection.execute(
+        "UPDATE screenshares SET state = 'ended', ended_ts = ? "
+        "WHERE share_id = ? AND state = 'active'",
+        (now, share_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def active_shares(connection: aiosqlite.Connection, channel: str) -> list[dict[str, Any]]:
+    async with connection.execute(
+        f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE channel = ? AND state = 'active' "
+        "ORDER BY started_ts",
+        (channel,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [_share(row) for row in rows]
+
+
+async def all_active_shares(connection: aiosqlite.Connection) -> list[dict[str, Any]]:
+    async with connection.execute(
+        f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE state = 'active'"
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [_share(row) for row in rows]

@@ -119,8 +119,10 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run a write transaction on the writer: commit on success, roll back on error."""
         async with self.writer() as connection:
-            await connection.execute("BEGIN IMMEDIATE")
+            # BEGIN is inside the try: a task cancelled while awaiting it has still begun
+            # the transaction on the connection's thread, and must not leave it open.
             try:
+                await connection.execute("BEGIN IMMEDIATE")
                 yield connection
             except BaseException:
                 await connection.rollback()

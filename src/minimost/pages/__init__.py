@@ -1,4 +1,4 @@
-"""Pages every visitor may see: about, the CA certificate, and the error pages."""
+"""Pages every visitor may see: about, the CA certificate, the error pages, the app manifest."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from quart import Quart
 from ..features import Feature
 from ..runtime import Runtime
 from .errors import register_error_handlers
+from .pwa import register_pwa
 from .routes import blueprint
 
 
 def register(app: Quart, runtime: Runtime) -> None:
     app.register_blueprint(blueprint)
+    register_pwa(app)
     register_error_handlers(app)
 
 

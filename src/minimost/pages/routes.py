@@ -1,23 +1,49 @@
-"""The about page, the root redirect and the downloadable CA certificate."""
+"""The chat app at /, the account screen, the about page and the downloadable CA certificate."""
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, abort, render_template, send_file
+from pathlib import Path
+
+from quart import Blueprint, Response, abort, current_app, render_template, send_file
 
 from ..auth import actions, sessions
 from ..runtime import get_runtime
 from ..security import public
 
 blueprint = Blueprint("pages", __name__)
+FEATURE_STYLESHEETS = ("css/panels.css", "css/calls.css")
 
 
 @blueprint.get("/")
-async def home() -> str:
-    """The signed-in landing page (anonymous visitors are sent to /login by the guard)."""
+async def chat() -> str:
+    """The chat client (anonymous visitors are sent to /login by the guard)."""
+    runtime = get_runtime()
+    user = await _signed_in_summary()
+    return await render_template(
+        "chat.html",
+        user=user,
+        public_channels=list(runtime.settings.channels),
+        feature_stylesheets=_feature_stylesheets(),
+    )
+
+
+@blueprint.get("/account")
+async def account() -> str:
+    """The account screen as a page of its own, usable without the chat client."""
+    return await render_template("home.html", user=await _signed_in_summary())
+
+
+def _feature_stylesheets() -> list[str]:
+    """The panels' and calls' stylesheets that this install ships."""
+    assert current_app.static_folder is not None
+    static = Path(current_app.static_folder)
+    return [sheet for sheet in FEATURE_STYLESHEETS if (static / sheet).is_file()]
+
+
+async def _signed_in_summary() -> dict[str, object]:
     signed_in = sessions.current()
     assert signed_in is not None
-    user = await actions.account_summary(get_runtime(), signed_in.username)
-    return await render_template("home.html", user=user)
+    return await actions.account_summary(get_runtime(), signed_in.username)
 
 
 @blueprint.get("/about")

@@ -4,20 +4,22 @@ Each hop resolves its host once, checks every address, and connects only to thos
 addresses (the connector's resolver answers from the checked list and does no lookup
 of its own), so a name cannot point somewhere else between the check and the connect.
 Redirects are followed here, one hop at a time, each one checked again.
+
+aiohttp is imported on the first fetch, not with the app: it is a seventh of start-up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-
 from .guard import PreviewRefusedError, Resolver, Target, TargetPolicy, checked_addresses, target_of
+
+if TYPE_CHECKING:
+    import aiohttp
 
 USER_AGENT = "Mozilla/5.0 (compatible; MiniMost/1.0)"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -35,34 +37,6 @@ class Fetched:
     charset: str | None
     body: bytes
     truncated: bool
-
-
-class PinnedResolver(AbstractResolver):
-    """Answers for one host with the addresses already checked, and nothing else."""
-
-    def __init__(self, host: str, addresses: list[str]) -> None:
-        self.host = host
-        self.addresses = addresses
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        if host.rstrip(".").lower() != self.host.lower():
-            raise OSError(f"{host} was not checked")
-        return [
-            {
-                "hostname": host,
-                "host": address,
-                "port": port,
-                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
-                "proto": 0,
-                "flags": socket.AI_NUMERICHOST,
-            }
-            for address in self.addresses
-        ]
-
-    async def close(self) -> None:
-        return None
 
 
 class GuardedFetcher:
@@ -88,6 +62,8 @@ class GuardedFetcher:
 
         ``whole`` refuses a body longer than its limit instead of cutting it short.
         """
+        import aiohttp
+
         try:
             async with asyncio.timeout(self.timeout):
                 return await self._follow(url, accept, body_limit, whole)
@@ -116,6 +92,10 @@ class GuardedFetcher:
         whole: bool,
     ) -> Fetched | str:
         """One hop: the fetched body, or the Location to follow next."""
+        import aiohttp
+
+        from .pinned import PinnedResolver
+
         connector = aiohttp.TCPConnector(
             resolver=PinnedResolver(target.host, addresses),
             use_dns_cache=False,

@@ -49,9 +49,10 @@ class Changes:
 async def recorded_changes(runtime: Runtime) -> AsyncIterator[Changes]:
     """A write transaction on messages.db whose events reach clients after it commits."""
     async with runtime.stores.messages.writer() as connection:
-        await connection.execute("BEGIN IMMEDIATE")
         changes = Changes(connection)
         try:
+            # Inside the try: a cancelled BEGIN has still begun the transaction.
+            await connection.execute("BEGIN IMMEDIATE")
             yield changes
         except BaseException:
             await connection.rollback()

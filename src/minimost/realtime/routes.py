@@ -2,7 +2,8 @@
 
 Handshake: a live session and a same-origin ``Origin``, or no upgrade. Then a
 ``hello``, the missed events from the log (or ``resync`` when they are gone), and
-live frames. Client frames: ``pong``, ``presence`` and ``typing``.
+live frames. Client frames: ``pong``, ``presence``, ``typing``, and the call signalling
+``call.signal`` / ``share.signal`` relayed (never stored) to one other participant.
 """
 
 from __future__ import annotations
@@ -201,6 +202,12 @@ async def _handle(runtime: Runtime, connection: Connection, text: str | bytes) -
         await runtime.services["presence"].reported(
             connection.username, connection.id, frame.get("state")
         )
+    elif kind in ("call.signal", "share.signal"):
+        calls = runtime.services["calls"]
+        relay = calls.relay if kind == "call.signal" else calls.relay_share
+        refused = await relay(connection.username, frame)
+        if refused is not None:
+            connection.offer(compact({"type": "error", "message": refused, "about": kind}))
     elif kind == "typing":
         allowed = await runtime.services["typing"].typing(connection.username, frame.get("channel"))
         if not allowed:

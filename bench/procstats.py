@@ -1,0 +1,92 @@
+"""CPU time and memory of a server's process tree, read from /proc, and latency percentiles."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_status(pid: int) -> dict[str, str]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return fields
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads)."""
+    parts = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / CLOCK_TICKS
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:
+            continue
+        for child in children:
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
+def tree(pid: int) -> list[int]:
+    """The process and everything it started (a server's master and workers)."""
+    return [pid, *descendants(pid)]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for member in tree(pid):
+        try:
+            total += cpu_seconds(member)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def _kilobytes(pid: int, field: str) -> int:
+    try:
+        return int(proc_status(pid).get(field, "0 kB").split()[0])
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+
+
+def tree_peak_rss_mb(pid: int) -> float:
+    """Sum of every process's peak resident set (shared pages count once per process)."""
+    return sum(_kilobytes(member, "VmHWM") for member in tree(pid)) / 1024
+
+
+def largest_process(pid: int) -> int:
+    """The process of the tree holding the most memory: the one serving requests."""
+    return max(tree(pid), key=lambda member: _kilobytes(member, "VmRSS"))
+
+
+class CpuMeter:
+    """CPU use of a process tree over a window, as a share of one core."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.cpu = tree_cpu_seconds(pid)
+        self.wall = time.perf_counter()
+
+    def share(self) -> float:
+        elapsed = time.perf_counter() - self.wall
+        return (tree_cpu_seconds(self.pid) - self.cpu) / elapsed if elapsed > 0 else 0.0
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile of sorted ``values`` (0 when there are none)."""
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, int(fraction * len(values)))]
