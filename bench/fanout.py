@@ -10,6 +10,11 @@ on the machine's monotonic clock, shared by all processes.
 Prints a Markdown table; server CPU and peak RSS come from /proc. "From commit" is the
 same delivery measured from the event's own timestamp, stamped inside the writing
 transaction: the fan-out alone, without the sender's request.
+
+The listeners share the machine with the server. By default they are bare protocols
+(``ws-raw`` in ``bench/listeners.py``) so that a thousand of them leave the CPU to the
+server; ``--client websockets`` runs them on the ``websockets`` library, as earlier
+figures did.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from bench.procstats import cpu_seconds, largest_process, percentile, proc_statu
 
 def run_case(
     server: LiveServer,
+    protocol: str,
     compression: str | None,
     sender: Account,
     listener: Account,
@@ -39,7 +45,8 @@ def run_case(
     rate: float,
 ) -> dict[str, float]:
     pool = ListenerPool(
-        Target("ws", "127.0.0.1", server.port, listener.cookie, compression=compression), clients
+        Target(protocol, "127.0.0.1", server.port, listener.cookie, compression=compression),
+        clients,
     )
     opened = pool.open(timeout=300)
     assert server.process is not None
@@ -93,13 +100,20 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="sender events per second")
     parser.add_argument(
+        "--client",
+        choices=["raw", "websockets"],
+        default="raw",
+        help="listeners as bare protocols (light), or with the websockets library",
+    )
+    parser.add_argument(
         "--no-compression",
         action="store_true",
-        help="listeners do not offer permessage-deflate (browsers always do)",
+        help="websockets listeners do not offer permessage-deflate (browsers always do)",
     )
     args = parser.parse_args()
     counts = [int(value) for value in args.clients.split(",")]
-    compression = None if args.no_compression else "deflate"
+    protocol = "ws-raw" if args.client == "raw" else "ws"
+    compression = None if args.no_compression or args.client == "raw" else "deflate"
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(
             Path(tmp) / "data",
@@ -115,12 +129,15 @@ def main() -> None:
             sender = Account(server.url, "sender")
             listener = Account(server.url, "listener")
             rows = [
-                run_case(server, compression, sender, listener, k, args.events, args.rate)
+                run_case(server, protocol, compression, sender, listener, k, args.events, args.rate)
                 for k in counts
             ]
         finally:
             server.close()
-    print(f"events per case: {args.events} at {args.rate:g}/s; one Hypercorn worker (uvloop)")
+    print(
+        f"events per case: {args.events} at {args.rate:g}/s; one Hypercorn worker (uvloop); "
+        f"{args.client} listeners"
+    )
     print()
     print(
         "| K | listener processes | delivered | p50 ms | p99 ms | max ms | "

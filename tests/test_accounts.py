@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -301,6 +303,25 @@ async def test_background_requests_do_not_keep_a_session_alive(
         assert (await user.get("/")).status_code == 200
         (touched,) = rows(data_dir / "auth.db", "SELECT last_active_ts FROM sessions")[0]
         assert touched > stale + 200, "a real page view counts as activity"
+
+
+async def test_activity_renews_the_cookie_and_a_fresh_one_is_left_alone(
+    make_app: AppFactory, data_dir: Path
+) -> None:
+    app = make_app(session_idle_minutes=10)
+    async with app.test_app():
+        user = await sign_up(app, "alice")
+        fresh = await user.get("/api/unread", headers={"Accept": "application/json"})
+        assert fresh.status_code == 200
+        assert "Set-Cookie" not in fresh.headers, "a just-signed cookie is not signed again"
+        stale = time.time() - 300
+        execute(data_dir / "auth.db", "UPDATE sessions SET last_active_ts = ?", (stale,))
+        renewed = await user.get("/")
+        assert renewed.status_code == 200
+        expires = re.search(r"Expires=([^;]+)", renewed.headers["Set-Cookie"])
+        assert expires is not None, "activity renews the cookie"
+        lifetime = parsedate_to_datetime(expires[1]).timestamp() - time.time()
+        assert 590 < lifetime <= 600, "for the whole idle timeout from now"
 
 
 async def test_idle_timeout_zero_never_expires(make_app: AppFactory, data_dir: Path) -> None:

@@ -120,3 +120,39 @@ async def test_websocket_frames_are_not_compressed(served: tuple[Quart, int]) ->
         assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "hello"
         assert ws.response is not None
         assert "Sec-WebSocket-Extensions" not in ws.response.headers
+
+
+async def test_concurrent_sends_reach_a_socket_once_each_in_commit_order(
+    served: tuple[Quart, int],
+) -> None:
+    """Frames written straight to Hypercorn's socket arrive whole, once, in event order."""
+    app, port = served
+    hub = realtime_of(get_runtime(app)).hub
+    reader = await sign_up(app, "reader")
+    writers = [await sign_up(app, f"writer{n}") for n in range(4)]
+
+    async def send(writer: UserClient, n: int) -> int:
+        response = await writer.api(
+            "POST", "/api/channels/general/messages", json={"content": f"message {n}"}
+        )
+        assert response.status_code == 201
+        return (await response.get_json())["message"]["id"]
+
+    async with connect(
+        f"ws://127.0.0.1:{port}/ws",
+        origin=f"http://127.0.0.1:{port}",
+        additional_headers={"Cookie": cookie_header(reader)},
+    ) as ws:
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "hello"
+        (connection,) = hub.connections_of("reader")
+        assert connection.wire is not None, "Hypercorn's socket is written directly"
+        sent = await asyncio.gather(*(send(writers[n % 4], n) for n in range(120)))
+        events = []
+        while len(events) < len(sent):
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if frame.get("name") == "message.created":
+                events.append(frame)
+    event_ids = [event["id"] for event in events]
+    assert event_ids == sorted(set(event_ids)), "each event once, in log order"
+    assert sorted(event["data"]["id"] for event in events) == sorted(sent)
+    assert [event["data"]["id"] for event in events] == sorted(sent), "commit order"

@@ -7,6 +7,9 @@ the developers reading it on the LAN have accounts.
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel
 from quart import Blueprint, Quart, render_template
 from quart_schema import QuartSchema, RequestSchemaValidationError, hide
 
@@ -44,8 +47,28 @@ def register(app: Quart, runtime: Runtime) -> None:
         info={"title": "MiniMost API", "version": runtime.version, "description": DESCRIPTION},
         openapi_provider_class=MiniMostOpenAPI,
     )
+    _encode_answers_with_pydantic(app)
     app.register_error_handler(RequestSchemaValidationError, refuse_invalid_request)
     app.register_blueprint(blueprint)
+
+
+def _encode_answers_with_pydantic(app: Quart) -> None:
+    """Write a validated answer model straight to JSON with pydantic's own encoder.
+
+    quart-schema would turn the model back into dicts and lists for Flask's encoder to
+    walk again (sorting keys): measured, that was a third of the CPU of a 100-message page.
+    The JSON is the same apart from key order and unescaped non-ASCII text.
+    """
+    make_response = app.make_response
+
+    async def answer_as_json(result: Any) -> Any:
+        value, rest = (result[0], result[1:]) if isinstance(result, tuple) else (result, ())
+        if isinstance(value, BaseModel):
+            encoded = app.response_class(value.model_dump_json(), mimetype="application/json")
+            result = (encoded, *rest) if rest else encoded
+        return await make_response(result)
+
+    app.make_response = answer_as_json  # type: ignore[method-assign]
 
 
 FEATURE = Feature("apidocs", register)

@@ -187,6 +187,10 @@ def register_session_loading(app: Quart, runtime: Runtime) -> None:
         # fell back to HTTP, a Secure cookie would be dropped and nobody could sign in.
         SESSION_COOKIE_SECURE=runtime.tls is not None,
         PERMANENT_SESSION_LIFETIME=int(minutes * 60) if minutes > 0 else 31 * 86400,
+        # The cookie is re-signed when its activity stamp moves (every touch interval,
+        # see load_session), so its expiry keeps pace with the server's idle clock
+        # without signing a new cookie on every request.
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
 
     @app.before_request

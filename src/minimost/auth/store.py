@@ -10,13 +10,13 @@ Row = sqlite3.Row
 
 
 async def _one(connection: aiosqlite.Connection, sql: str, params: tuple = ()) -> Row | None:
-    async with connection.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+    # One hop to the connection's thread, where execute + fetch + close would take three.
+    rows = await connection.execute_fetchall(sql, params)
+    return next(iter(rows), None)
 
 
 async def _all(connection: aiosqlite.Connection, sql: str, params: tuple = ()) -> list[Row]:
-    async with connection.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    return list(await connection.execute_fetchall(sql, params))
 
 
 # -- users -------------------------------------------------------------------------------

@@ -38,8 +38,7 @@ async def read_state(runtime: Runtime, username: str, channel: str) -> dict[str,
 
 async def unread_counts(runtime: Runtime, username: str) -> dict[str, int]:
     """Unread messages in every public channel (zero included)."""
-    async with runtime.stores.messages.read() as connection:
-        return {
-            channel: await store.unread_count(connection, username, channel)
-            for channel in runtime.settings.channels
-        }
+    channels = runtime.settings.channels
+    return await runtime.stores.messages.reading(
+        lambda connection: store.unread_counts_now(connection, username, channels)
+    )

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..api import ApiError
+from ..realtime import realtime_of
 from ..runtime import Runtime
-from . import private_store, store
+from . import store
 from .channels import require_readable
 
 LIMIT = 50
@@ -36,23 +37,27 @@ async def search(
         raise ApiError(400, "bad_request", "Give at least one of q, from, channel, start, end.")
     if channel:
         await require_readable(runtime, username, channel)
-    async with runtime.stores.presence.read() as connection:
-        memberships = await private_store.memberships_of(connection, username)
+    memberships = realtime_of(runtime).access.private_channels_of(username)
 
     readable = ["m.channel IN (SELECT channel FROM dm_members WHERE username = ?)"]
     params: list[Any] = [username]
     public = runtime.settings.channels
     readable.append(f"m.channel IN ({', '.join('?' * len(public))})")
     params += list(public)
-    for channel_id, history_start in memberships:
+    for private_channel, history_start in memberships:
         readable.append("(m.channel = ? AND m.ts >= ?)")
-        params += [f"private:{channel_id}", history_start or 0]
+        params += [private_channel, history_start or 0]
     where = ["m.deleted = 0", f"({' OR '.join(readable)})"]
+    source = "messages m"
     order = "m.id DESC"
     if text:
         if len(text) >= FTS_MIN_CHARS:
-            where.append("m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
-            params.append('"' + text.replace('"', '""') + '"')
+            # Walk the index's matches newest first and stop at the LIMIT: an ``IN
+            # (SELECT rowid ...)`` would collect every match of a common term first.
+            source = "messages_fts f JOIN messages m ON m.id = f.rowid"
+            order = "f.rowid DESC"
+            where.insert(0, "messages_fts MATCH ?")
+            params.insert(0, '"' + text.replace('"', '""') + '"')
         else:
             where.append("m.content LIKE ? ESCAPE '\\'")
             params.append(f"%{_like_literal(text)}%")
@@ -70,10 +75,10 @@ async def search(
         params.append(end)
     fields = ", ".join(f"m.{field}" for field in store.MESSAGE_FIELDS.split(", "))
     sql = (
-        f"SELECT {fields} FROM messages m WHERE {' AND '.join(where)} "
-        f"ORDER BY {order} LIMIT {LIMIT}"
+        f"SELECT {fields} FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {LIMIT}"
     )
-    async with runtime.stores.messages.read() as connection:
-        async with connection.execute(sql, params) as cursor:
-            rows = list(await cursor.fetchall())
-        return await store.messages_json(connection, rows)
+    return await runtime.stores.messages.reading(
+        lambda connection: store.messages_json_now(
+            connection, connection.execute(sql, params).fetchall()
+        )
+    )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from typing import Any
 
 import aiosqlite
 
+from ..db.database import on_connection_thread
 from .markdown import render_plain
 from .uploads import is_image, original_name
 
@@ -20,7 +22,12 @@ MESSAGE_FIELDS = (
 )
 
 
-def message_json(row: sqlite3.Row, reactions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+MENTION_INSERT = "INSERT OR IGNORE INTO message_mentions (message_id, username) VALUES (?, ?)"
+
+
+def message_json(
+    row: sqlite3.Row | dict[str, Any], reactions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A message as every client receives it (API replies and events alike)."""
     deleted = bool(row["deleted"])
     return {
@@ -48,7 +55,14 @@ async def messages_json(
     connection: aiosqlite.Connection, rows: list[sqlite3.Row]
 ) -> list[dict[str, Any]]:
     """Messages with their reactions, fetched for the whole list in one query."""
-    by_message = await reactions_of(connection, [row["id"] for row in rows])
+    return await on_connection_thread(connection, lambda plain: messages_json_now(plain, rows))
+
+
+def messages_json_now(
+    connection: sqlite3.Connection, rows: list[sqlite3.Row]
+) -> list[dict[str, Any]]:
+    """``messages_json`` on the connection's own thread."""
+    by_message = reactions_of_now(connection, [row["id"] for row in rows])
     return [message_json(row, by_message.get(row["id"], [])) for row in rows]
 
 
@@ -56,15 +70,23 @@ async def reactions_of(
     connection: aiosqlite.Connection, message_ids: list[int]
 ) -> dict[int, list[dict[str, Any]]]:
     """Each message's reactions: one entry per name, in the order they were first given."""
+    return await on_connection_thread(
+        connection, lambda plain: reactions_of_now(plain, message_ids)
+    )
+
+
+def reactions_of_now(
+    connection: sqlite3.Connection, message_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """``reactions_of`` on the connection's own thread: one query for all the messages."""
     if not message_ids:
         return {}
     placeholders = ",".join("?" * len(message_ids))
-    async with connection.execute(
+    rows = connection.execute(
         f"SELECT message_id, emoji, reactor FROM reactions "
         f"WHERE message_id IN ({placeholders}) ORDER BY rowid",
         message_ids,
-    ) as cursor:
-        rows = await cursor.fetchall()
+    ).fetchall()
     grouped: dict[int, dict[str, list[str]]] = {}
     for message_id, name, reactor in rows:
         grouped.setdefault(message_id, {}).setdefault(name, []).append(reactor)
@@ -135,10 +157,7 @@ async def set_mentions(connection: aiosqlite.Connection, message_id: int, names:
         (json.dumps(names) if names else None, message_id),
     )
     await connection.execute("DELETE FROM message_mentions WHERE message_id = ?", (message_id,))
-    await connection.executemany(
-        "INSERT OR IGNORE INTO message_mentions (message_id, username) VALUES (?, ?)",
-        [(message_id, name) for name in names],
-    )
+    await connection.executemany(MENTION_INSERT, [(message_id, name) for name in names])
 
 
 async def unread_mentions(
@@ -164,14 +183,26 @@ async def get_message(connection: aiosqlite.Connection, message_id: int) -> sqli
         return await cursor.fetchone()
 
 
+FIND_BY_CLIENT_ID = f"SELECT {MESSAGE_FIELDS} FROM messages WHERE sender = ? AND client_msg_id = ?"
+
+
 async def find_by_client_id(
     connection: aiosqlite.Connection, sender: str, client_id: str
 ) -> sqlite3.Row | None:
-    async with connection.execute(
-        f"SELECT {MESSAGE_FIELDS} FROM messages WHERE sender = ? AND client_msg_id = ?",
-        (sender, client_id),
-    ) as cursor:
+    async with connection.execute(FIND_BY_CLIENT_ID, (sender, client_id)) as cursor:
         return await cursor.fetchone()
+
+
+def find_by_client_id_now(
+    connection: sqlite3.Connection, sender: str, client_id: str
+) -> sqlite3.Row | None:
+    return connection.execute(FIND_BY_CLIENT_ID, (sender, client_id)).fetchone()
+
+
+INSERT_MESSAGE = (
+    "INSERT INTO messages (channel, sender, content, content_html, content_type, ts, "
+    "reply_to_id, client_msg_id, filename, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 async def insert_message(
@@ -188,14 +219,82 @@ async def insert_message(
     filename: str | None = None,
 ) -> sqlite3.Row:
     cursor = await connection.execute(
-        "INSERT INTO messages (channel, sender, content, content_html, content_type, ts, "
-        "reply_to_id, client_msg_id, filename) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (channel, sender, content, content_html, content_type, ts, reply_to, client_id, filename),
+        INSERT_MESSAGE,
+        (
+            channel,
+            sender,
+            content,
+            content_html,
+            content_type,
+            ts,
+            reply_to,
+            client_id,
+            filename,
+            None,
+        ),
     )
     assert cursor.lastrowid is not None
     row = await get_message(connection, cursor.lastrowid)
     assert row is not None
     return row
+
+
+def insert_message_now(
+    connection: sqlite3.Connection,
+    *,
+    channel: str,
+    sender: str,
+    content: str,
+    content_html: str,
+    ts: float,
+    reply_to: int | None = None,
+    client_id: str | None = None,
+    filename: str | None = None,
+    mentions: list[str] | None = None,
+) -> dict[str, Any]:
+    """Insert a message (and its mentions) on the writer's thread; return it as sent out.
+
+    The reply is built from the values just written, so no read-back is needed.
+    """
+    stored_mentions = json.dumps(mentions) if mentions else None
+    cursor = connection.execute(
+        INSERT_MESSAGE,
+        (
+            channel,
+            sender,
+            content,
+            content_html,
+            "text",
+            ts,
+            reply_to,
+            client_id,
+            filename,
+            stored_mentions,
+        ),
+    )
+    message_id = cursor.lastrowid
+    assert message_id is not None
+    if mentions:
+        connection.executemany(MENTION_INSERT, [(message_id, name) for name in mentions])
+    return message_json(
+        {
+            "id": message_id,
+            "channel": channel,
+            "sender": sender,
+            "content": content,
+            "content_html": content_html,
+            "content_type": "text",
+            "filename": filename,
+            "ts": ts,
+            "edited": 0,
+            "edited_ts": None,
+            "deleted": 0,
+            "deleted_ts": None,
+            "reply_to_id": reply_to,
+            "client_msg_id": client_id,
+            "mentions": stored_mentions,
+        }
+    )
 
 
 async def edit_message(
@@ -213,34 +312,50 @@ async def mark_deleted(connection: aiosqlite.Connection, message_id: int, now: f
     )
 
 
-async def newest_page(
-    connection: aiosqlite.Connection,
+NEWEST_PAGE = (
+    f"SELECT {MESSAGE_FIELDS} FROM messages WHERE channel = ? AND deleted = 0 "
+    "AND id < ? AND ts >= ? ORDER BY id DESC LIMIT ?"
+)
+
+
+def newest_page_now(
+    connection: sqlite3.Connection,
     channel: str,
     *,
     before_id: int | None,
     limit: int,
     since: float | None = None,
-) -> list[sqlite3.Row]:
-    """The ``limit`` newest live messages (before ``before_id``, from ``since``), oldest first."""
-    async with connection.execute(
-        f"SELECT {MESSAGE_FIELDS} FROM messages WHERE channel = ? AND deleted = 0 "
-        "AND id < ? AND ts >= ? ORDER BY id DESC LIMIT ?",
+) -> list[dict[str, Any]]:
+    """The ``limit`` newest live messages (before ``before_id``, from ``since``), oldest first.
+
+    Runs on the connection's own thread; the messages come with their reactions.
+    """
+    rows = connection.execute(
+        NEWEST_PAGE,
         (channel, before_id if before_id is not None else 2**63 - 1, since or 0, limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
-    return list(reversed(rows))
+    ).fetchall()
+    rows.reverse()
+    return messages_json_now(connection, rows)
+
+
+ADVANCE_WATERMARK = (
+    "INSERT INTO read_state (user, channel, last_read_ts) VALUES (?, ?, ?) "
+    "ON CONFLICT (user, channel) DO UPDATE "
+    "SET last_read_ts = MAX(last_read_ts, excluded.last_read_ts)"
+)
 
 
 async def advance_watermark(
     connection: aiosqlite.Connection, username: str, channel: str, ts: float
 ) -> None:
     """Move the user's read position forward (never back)."""
-    await connection.execute(
-        "INSERT INTO read_state (user, channel, last_read_ts) VALUES (?, ?, ?) "
-        "ON CONFLICT (user, channel) DO UPDATE "
-        "SET last_read_ts = MAX(last_read_ts, excluded.last_read_ts)",
-        (username, channel, ts),
-    )
+    await connection.execute(ADVANCE_WATERMARK, (username, channel, ts))
+
+
+def advance_watermark_now(
+    connection: sqlite3.Connection, username: str, channel: str, ts: float
+) -> None:
+    connection.execute(ADVANCE_WATERMARK, (username, channel, ts))
 
 
 async def insert_system_notice(
@@ -311,18 +426,41 @@ async def read_positions(connection: aiosqlite.Connection, channel: str) -> dict
         return {row[0]: row[1] for row in await cursor.fetchall()}
 
 
+UNREAD_AFTER = (
+    "SELECT COUNT(*) FROM messages WHERE channel = ? AND ts > ? AND deleted = 0 AND sender != ?"
+)
+
+
 async def unread_count(
     connection: aiosqlite.Connection, username: str, channel: str, *, since: float | None = None
 ) -> int:
     """Messages after the user's read position (and ``since``), not their own, not deleted."""
-    async with connection.execute(
-        "SELECT COUNT(*) FROM messages WHERE channel = ? AND deleted = 0 AND sender != ? "
-        "AND ts >= ? AND ts > COALESCE("
-        "(SELECT last_read_ts FROM read_state WHERE user = ? AND channel = ?), 0)",
-        (channel, username, since or 0, username, channel),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    rows = await connection.execute_fetchall(
+        "SELECT last_read_ts FROM read_state WHERE user = ? AND channel = ?", (username, channel)
+    )
+    position = max((row[0] for row in rows), default=0.0)
+    # "ts >= since" as a strict bound: the float just below since.
+    after = max(position, math.nextafter(since, -math.inf) if since else 0.0)
+    counted = await connection.execute_fetchall(UNREAD_AFTER, (channel, after, username))
+    return int(next(iter(counted))[0])
+
+
+def unread_counts_now(
+    connection: sqlite3.Connection, username: str, channels: list[str] | tuple[str, ...]
+) -> dict[str, int]:
+    """``unread_count`` for many channels in one go (on a connection's own thread)."""
+    positions = {
+        row[0]: row[1]
+        for row in connection.execute(
+            "SELECT channel, last_read_ts FROM read_state WHERE user = ?", (username,)
+        )
+    }
+    return {
+        channel: connection.execute(
+            UNREAD_AFTER, (channel, positions.get(channel) or 0.0, username)
+        ).fetchone()[0]
+        for channel in channels
+    }
 
 
 async def is_pinned(connection: aiosqlite.Connection, message_id: int) -> bool:
@@ -382,11 +520,15 @@ async def pinned(
     ]
 
 
+REMEMBER_DM = "INSERT OR IGNORE INTO dm_members (channel, username) VALUES (?, ?)"
+
+
 async def remember_dm(connection: aiosqlite.Connection, channel: str, members: list[str]) -> None:
-    await connection.executemany(
-        "INSERT OR IGNORE INTO dm_members (channel, username) VALUES (?, ?)",
-        [(channel, member) for member in members],
-    )
+    await connection.executemany(REMEMBER_DM, [(channel, member) for member in members])
+
+
+def remember_dm_now(connection: sqlite3.Connection, channel: str, members: list[str]) -> None:
+    connection.executemany(REMEMBER_DM, [(channel, member) for member in members])
 
 
 async def dms_of(connection: aiosqlite.Connection, username: str) -> list[tuple[str, float]]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -22,6 +23,20 @@ from .migrate import Migration, apply_migrations
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+
+T = TypeVar("T")
+
+
+async def on_connection_thread(
+    connection: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]
+) -> T:
+    """Run ``work`` with the plain sqlite3 connection, on the connection's own thread.
+
+    One hop to the thread for any number of statements, where each aiosqlite call is a
+    hop of its own. aiosqlite has no public call for this; ``_execute`` is how its own
+    methods reach the thread.
+    """
+    return await connection._execute(lambda: work(connection._conn))
 
 
 class Database:
@@ -94,6 +109,11 @@ class Database:
         finally:
             if connection in self._all_readers:
                 self._readers.put_nowait(connection)
+
+    async def reading(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a function of plain SQL on a pooled reader, in one hop to its thread."""
+        async with self.read() as connection:
+            return await on_connection_thread(connection, work)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -14,7 +14,7 @@ from ..features import Feature
 from ..runtime import Runtime
 from .access import Access
 from .broker import LocalBroker
-from .changes import Changes, recorded_changes
+from .changes import Changes, ChangesNow, GroupCommit, committed, recorded_changes
 from .compression import decline_websocket_compression
 from .events import Audience, Event, Signal
 from .hub import Hub
@@ -25,9 +25,11 @@ __all__ = [
     "FEATURE",
     "Audience",
     "Changes",
+    "ChangesNow",
     "Event",
     "Realtime",
     "Signal",
+    "committed",
     "realtime_of",
     "recorded_changes",
 ]
@@ -47,7 +49,8 @@ def register(app: Quart, runtime: Runtime) -> None:
     )
     broker = LocalBroker()
     broker.attach(hub.deliver)
-    runtime.services["realtime"] = Realtime(access, hub, broker)
+    committer = GroupCommit(runtime.stores.messages, broker)
+    runtime.services["realtime"] = Realtime(access, hub, broker, committer)
     runtime.services["heartbeat_seconds"] = float(app.config["WS_HEARTBEAT_SECONDS"])
     app.register_blueprint(blueprint)
 

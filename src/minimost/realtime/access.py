@@ -32,6 +32,14 @@ class Access:
     def set_private_members(self, channel: str, members: dict[str, float | None]) -> None:
         self._private[channel] = dict(members)
 
+    def private_channels_of(self, username: str) -> list[tuple[str, float | None]]:
+        """The private channels the user is in, with when their view of each begins."""
+        return [
+            (channel, members[username])
+            for channel, members in self._private.items()
+            if username in members
+        ]
+
     def history_start(self, username: str, channel: str) -> float | None:
         """When a late joiner's view of a private channel begins (None: all of it)."""
         start = self._private.get(channel, {}).get(username)

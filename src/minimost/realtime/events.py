@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+from .wire import text_frame
 
 
 def compact(value: Any) -> str:
@@ -47,6 +50,11 @@ class Event:
             body["channel"] = self.audience.channel
         object.__setattr__(self, "frame", compact(body))
 
+    @cached_property
+    def wire(self) -> bytes:
+        """The websocket frame, built once for every socket it is written to."""
+        return text_frame(self.frame)
+
 
 @dataclass(frozen=True)
 class Signal:
@@ -59,3 +67,8 @@ class Signal:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "frame", compact(self.body))
+
+    @cached_property
+    def wire(self) -> bytes:
+        """The websocket frame, built once for every socket it is written to."""
+        return text_frame(self.frame)

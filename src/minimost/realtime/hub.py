@@ -1,8 +1,10 @@
 """The hub: every open websocket of this process, and delivery to the right ones.
 
-Delivery never waits on a client: each connection has a bounded queue, drained by its
-own writer. A connection whose queue overflows (a client that stopped reading) is
-closed with "resync"; everyone else carries on at full speed.
+Delivery never waits on a client. A live connection whose socket has room and nothing
+queued gets the frame written at once (``wire.py``); otherwise it goes to the
+connection's bounded queue, drained in order by its own writer. A connection whose
+queue overflows (a client that stopped reading) is closed with "resync"; everyone
+else carries on at full speed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 
 from .access import Access
 from .events import Event, Signal, compact
+from .wire import Corked, Wire, text_frame
 
 CLOSE_RESYNC = 4000
 CLOSE_SIGNED_OUT = 4001
@@ -24,7 +27,7 @@ CLOSE_TOO_BIG = 1009
 
 PING_FRAME = compact({"type": "ping"})
 
-Frame = Event | str
+Frame = Event | Signal | str
 
 
 @dataclass(eq=False)
@@ -40,17 +43,49 @@ class Connection:
     close_code: int | None = None
     close_reason: str = ""
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+    last_sent: int = 0
+    wire: Wire | None = None
+    writing: bool = False
 
     def offer(self, frame: Frame) -> bool:
-        """Queue a frame without waiting; an overflowing client is told to resync."""
+        """Send or queue a frame without waiting; an overflowing client is told to resync.
+
+        The frame is written at once only when nothing is ahead of it (an empty queue,
+        no frame in the writer's hands) and the socket has room, so order is kept.
+        """
         if self.closing.is_set():
             return False
+        wire = self.wire
+        if wire is not None and not self.writing and self.queue.empty() and wire.has_room:
+            if wire.open:
+                self.write_now(wire, frame)
+            return True
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             self.close(CLOSE_RESYNC, "resync")
             return False
         return True
+
+    def text_to_send(self, frame: Frame) -> str | None:
+        """The frame's text, or None for an event the client already has (replayed)."""
+        if isinstance(frame, str):
+            return frame
+        if isinstance(frame, Signal):
+            return frame.frame
+        if frame.id <= self.last_sent:
+            return None
+        self.last_sent = frame.id
+        return frame.frame
+
+    def write_now(self, wire: Wire, frame: Frame) -> None:
+        if isinstance(frame, str):
+            wire.write(text_frame(frame))
+        elif isinstance(frame, Signal):
+            wire.write(frame.wire)
+        elif frame.id > self.last_sent:
+            self.last_sent = frame.id
+            wire.write(frame.wire)
 
     def close(self, code: int, reason: str) -> None:
         if not self.closing.is_set():
@@ -65,6 +100,7 @@ class Hub:
         self.max_per_user = max_per_user
         self._by_user: dict[str, set[Connection]] = {}
         self._ids = itertools.count(1)
+        self.corked = Corked()
 
     @property
     def connections(self) -> list[Connection]:
@@ -104,7 +140,7 @@ class Hub:
         if isinstance(item, Event):
             audience, ts, frame, exclude = item.audience, item.ts, item, None
         else:
-            audience, ts, frame, exclude = item.audience, None, item.frame, item.exclude
+            audience, ts, frame, exclude = item.audience, None, item, item.exclude
         if audience.channel is None and audience.username is not None:
             targets: Iterable[Connection] = self._by_user.get(audience.username, ())
         else:

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +26,7 @@ from . import store
 from .events import compact
 from .hub import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TOO_MANY, Connection
 from .services import realtime_of
+from .wire import Wire, wire_of
 
 MAX_CLIENT_FRAME = 16 * 1024
 REPLAY_BATCH = 500
@@ -98,9 +101,11 @@ async def _serve(runtime: Runtime, connection: Connection, after: int | None) ->
             await websocket.send(compact({"type": "resync", "last_event_id": head}))
         else:
             last_sent = await _replay(runtime, connection.username, after, head)
-    cursor = {"last_sent": last_sent}
+    connection.last_sent = last_sent
+    send = _sender_of_accepted_socket()
+    wire = wire_of(send.args[0], realtime_of(runtime).hub.corked)
     tasks = [
-        asyncio.create_task(_write(connection, cursor)),
+        asyncio.create_task(_write(connection, send, wire)),
         asyncio.create_task(_read(runtime, connection)),
         asyncio.create_task(connection.closing.wait()),
     ]
@@ -134,14 +139,37 @@ async def _replay(runtime: Runtime, username: str, after: int, head: int) -> int
     return head
 
 
-async def _write(connection: Connection, cursor: dict[str, int]) -> None:
+def _sender_of_accepted_socket() -> partial[Awaitable[None]]:
+    """The accepted socket's own send: Quart's ``send_data`` bound to the ASGI send.
+
+    Quart's ``websocket.send`` yields to the loop before every frame (so a tight loop of
+    sends cannot starve others) and re-checks the handshake; the writer below only runs
+    when frames are queued, so it hands each straight to the server instead.
+    """
+    current = websocket._get_current_object()
+    return current._send  # type: ignore[no-any-return]
+
+
+async def _write(
+    connection: Connection, send: Callable[[str], Awaitable[None]], wire: Wire | None
+) -> None:
+    """Send queued frames in order; from now on, frames for an idle socket skip the queue."""
+    queue = connection.queue
+    connection.wire = wire
     while True:
-        frame = await connection.queue.get()
-        if isinstance(frame, str):
-            await websocket.send(frame)
-        elif frame.id > cursor["last_sent"]:
-            cursor["last_sent"] = frame.id
-            await websocket.send(frame.frame)
+        frame = await queue.get()
+        connection.writing = True
+        try:
+            if wire is None:
+                text = connection.text_to_send(frame)
+                if text is not None:
+                    await send(text)
+                continue
+            await wire.drained()
+            if wire.open:
+                connection.write_now(wire, frame)
+        finally:
+            connection.writing = False
 
 
 async def _read(runtime: Runtime, connection: Connection) -> None:

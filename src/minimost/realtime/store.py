@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import aiosqlite
 
 from .events import Audience, Event
 
+APPEND = "INSERT INTO events (ts, type, channel, username, payload) VALUES (?, ?, ?, ?, ?)"
+
+
+def _append_row(name: str, audience: Audience, data: dict, now: float) -> tuple:
+    payload = json.dumps(data, separators=(",", ":"))
+    return (now, name, audience.channel, audience.username, payload)
+
 
 async def append(
     connection: aiosqlite.Connection, name: str, audience: Audience, data: dict, now: float
 ) -> Event:
-    cursor = await connection.execute(
-        "INSERT INTO events (ts, type, channel, username, payload) VALUES (?, ?, ?, ?, ?)",
-        (now, name, audience.channel, audience.username, json.dumps(data, separators=(",", ":"))),
-    )
+    cursor = await connection.execute(APPEND, _append_row(name, audience, data, now))
+    assert cursor.lastrowid is not None
+    return Event(cursor.lastrowid, name, audience, data, now)
+
+
+def append_now(
+    connection: sqlite3.Connection, name: str, audience: Audience, data: dict, now: float
+) -> Event:
+    """``append`` for code already running on the writer's thread."""
+    cursor = connection.execute(APPEND, _append_row(name, audience, data, now))
     assert cursor.lastrowid is not None
     return Event(cursor.lastrowid, name, audience, data, now)
 
