@@ -7,9 +7,12 @@ import base64
 import json
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.events import DataReceived, ResponseReceived
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from quart import Quart
@@ -156,3 +159,97 @@ async def test_concurrent_sends_reach_a_socket_once_each_in_commit_order(
     assert event_ids == sorted(set(event_ids)), "each event once, in log order"
     assert sorted(event["data"]["id"] for event in events) == sorted(sent)
     assert [event["data"]["id"] for event in events] == sorted(sent), "commit order"
+
+
+def websocket_frames(buffer: bytearray) -> list[bytes]:
+    """Whole unmasked server frames' payloads taken from the front of ``buffer``."""
+    payloads = []
+    while len(buffer) >= 2:
+        length, start = buffer[1] & 0x7F, 2
+        if length == 126:
+            length, start = int.from_bytes(buffer[2:4], "big"), 4
+        elif length == 127:
+            length, start = int.from_bytes(buffer[2:10], "big"), 10
+        if len(buffer) < start + length:
+            break
+        payloads.append(bytes(buffer[start : start + length]))
+        del buffer[: start + length]
+    return payloads
+
+
+async def test_a_websocket_over_http2_gets_its_events_and_the_connection_stays_sound(
+    served: tuple[Quart, int],
+) -> None:
+    """Browsers may open /ws inside an HTTP/2 connection (RFC 8441) shared with requests."""
+    app, port = served
+    hub = realtime_of(get_runtime(app)).hub
+    reader = await sign_up(app, "reader")
+    writer = await sign_up(app, "writer")
+    reader_stream, writer_stream = await asyncio.open_connection("127.0.0.1", port)
+    h2 = H2Connection(H2Configuration(client_side=True, header_encoding="utf-8"))
+    h2.initiate_connection()
+    writer_stream.write(h2.data_to_send())
+    frames: bytearray = bytearray()
+    answers: dict[int, str] = {}
+
+    async def until(done: Callable[[], bool]) -> None:
+        while not done():
+            data = await asyncio.wait_for(reader_stream.read(65536), 10)
+            assert data, "the server closed the connection"
+            for event in h2.receive_data(data):
+                if isinstance(event, ResponseReceived):
+                    answers[event.stream_id] = dict(event.headers)[":status"]
+                elif isinstance(event, DataReceived):
+                    h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                    if event.stream_id == 1:
+                        frames.extend(event.data)
+            writer_stream.write(h2.data_to_send())
+
+    await until(lambda: h2.remote_settings.enable_connect_protocol == 1)
+    h2.send_headers(
+        1,
+        [
+            (":method", "CONNECT"),
+            (":protocol", "websocket"),
+            (":scheme", "http"),
+            (":path", "/ws"),
+            (":authority", f"127.0.0.1:{port}"),
+            ("origin", f"http://127.0.0.1:{port}"),
+            ("cookie", cookie_header(reader)),
+            ("sec-websocket-version", "13"),
+        ],
+    )
+    writer_stream.write(h2.data_to_send())
+    received: list[dict] = []
+
+    def frames_with(kind: str) -> bool:
+        received.extend(json.loads(payload) for payload in websocket_frames(frames))
+        return any(frame.get("type") == kind or frame.get("name") == kind for frame in received)
+
+    try:
+        await until(lambda: frames_with("hello"))
+        assert answers[1] == "200"
+        (connection,) = hub.connections_of("reader")
+        assert connection.wire is None, "frames inside HTTP/2 go through Hypercorn's framing"
+        response = await writer.api(
+            "POST", "/api/channels/general/messages", json={"content": "over h2"}
+        )
+        sent = (await response.get_json())["message"]["id"]
+        await until(lambda: frames_with("message.created"))
+        (created,) = [frame for frame in received if frame.get("name") == "message.created"]
+        assert created["data"]["id"] == sent
+        h2.send_headers(
+            3,
+            [
+                (":method", "GET"),
+                (":scheme", "http"),
+                (":path", "/login"),
+                (":authority", f"127.0.0.1:{port}"),
+            ],
+            end_stream=True,
+        )
+        writer_stream.write(h2.data_to_send())
+        await until(lambda: 3 in answers)
+        assert answers[3] == "200"
+    finally:
+        writer_stream.close()

@@ -12,7 +12,8 @@ This reaches into Hypercorn (``WSStream.app_send`` → ``H11Protocol.stream_send
 ``TCPServer.protocol_send`` and its stream writer; Hypercorn 0.18 is pinned, like the
 compression choice in ``compression.py``). When the socket is not served that way (the
 test client, another server) ``wire_of`` answers None and frames go through the ASGI
-send as before. ``tests/test_backpressure.py`` checks that Hypercorn's sockets are
+send as before, and so do websockets over HTTP/2 (RFC 8441), whose frames travel in
+the connection's h2 DATA frames. ``tests/test_backpressure.py`` checks that Hypercorn's sockets are
 reached directly, so an upgrade that changes this is noticed.
 """
 
@@ -24,6 +25,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.protocol.ws_stream import WSStream
 from wsproto.connection import ConnectionState
 
@@ -101,11 +103,13 @@ class Wire:
 
 
 def wire_of(asgi_send: Callable[..., Any], corked: Corked) -> Wire | None:
-    """The Hypercorn stream writer behind an ASGI websocket ``send``, or None."""
+    """The Hypercorn stream writer behind an HTTP/1.1 ASGI websocket ``send``, or None."""
     stream = getattr(asgi_send, "__self__", None)
     if not isinstance(stream, WSStream):
         return None
     protocol = getattr(stream.send, "__self__", None)
+    if not isinstance(protocol, H11Protocol):
+        return None  # over HTTP/2 the socket carries other streams: frames need h2 framing
     server = getattr(getattr(protocol, "send", None), "__self__", None)
     writer = getattr(server, "writer", None)
     if not isinstance(writer, asyncio.StreamWriter):
