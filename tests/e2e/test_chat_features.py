@@ -111,6 +111,30 @@ def test_an_uploaded_image_shows_inline_for_both(
         bob.close()
 
 
+def test_a_shared_file_shows_as_a_chip_with_its_name_and_size(
+    live_server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    alice, bob = sign_up_users(browser, live_server, "alice", "bob")
+    try:
+        report = tmp_path / "quarterly-report.pdf"
+        report.write_bytes(b"%PDF-1.4\n\x00" + bytes(range(256)) * 12)
+        alice.page.locator("#file-input").set_input_files(str(report))
+        expect(alice.page.locator("#staged-files")).to_contain_text("quarterly-report.pdf")
+        composer(alice).press("Enter")
+        for person in (alice, bob):
+            chip = person.page.locator("#message-log a.mm-file-chip")
+            expect(chip).to_have_count(1)
+            expect(chip).to_contain_text("quarterly-report.pdf")
+            expect(chip).to_contain_text("3.0 KB · Download")
+            expect(chip).to_have_attribute("download", "quarterly-report.pdf")
+            expect(chip).to_have_attribute("aria-label", "Download quarterly-report.pdf, 3.0 KB")
+        assert alice.errors == []
+        assert bob.errors == []
+    finally:
+        alice.close()
+        bob.close()
+
+
 def test_hostile_markup_and_links_stay_inert(live_server: LiveServer, browser: Browser) -> None:
     alice, bob = sign_up_users(browser, live_server, "alice", "bob")
     dialogs: list[str] = []

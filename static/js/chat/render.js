@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { avatarOf, directory } from "./directory.js";
-import { el, fromHtml, fullTimeOf, timeOf } from "./dom.js";
+import { el, fromHtml, fullTimeOf, humanSize, timeOf } from "./dom.js";
 import { mentionsMe, state } from "./state.js";
 
 const TEXT_FILE = /\.(txt|md|markdown|rst|log|csv|tsv|json|ya?ml|toml|ini|cfg|conf|xml|html?|css|scss|js|mjs|cjs|ts|tsx|jsx|py|pyi|rb|php|java|kt|go|rs|c|h|cc|cpp|hpp|cs|swift|sh|bash|zsh|ps1|bat|sql|gradle|groovy|cmake|mk|vhdl?|v|sv|lua|pl|r|dockerfile|diff|patch)$|(^|\/)(Makefile|GNUmakefile|Dockerfile|Jenkinsfile[^/]*|CMakeLists\.txt)$/i;
@@ -157,12 +157,29 @@ export function attachmentOf(message) {
     );
   }
   const extension = (file.name.split(".").pop() || "").slice(0, 4).toUpperCase();
-  return el(
+  const hint = el("span", { className: "mm-file-chip__hint" }, "Download");
+  const chip = el(
     "a",
     { className: "mm-attachment mm-file-chip", href: file.url, download: file.name, attrs: { "aria-label": `Download ${file.name}` } },
     el("span", { className: "mm-file-chip__icon", attrs: { "aria-hidden": "true" } }, extension || "FILE"),
-    el("span", { className: "mm-file-chip__text" }, el("span", { className: "mm-file-chip__name" }, file.name), el("span", { className: "mm-file-chip__hint" }, "Download")),
+    el("span", { className: "mm-file-chip__text" }, el("span", { className: "mm-file-chip__name" }, file.name), hint),
   );
+  showFileSize(file, chip, hint);
+  return chip;
+}
+
+/** The file's size beside its name, from a HEAD request (the message does not carry it). */
+async function showFileSize(file, chip, hint) {
+  try {
+    const response = await fetch(file.url, { method: "HEAD", credentials: "same-origin" });
+    const length = Number(response.headers.get("Content-Length"));
+    if (!response.ok || !Number.isFinite(length) || length <= 0) return;
+    const size = humanSize(length);
+    hint.textContent = `${size} · Download`;
+    chip.setAttribute("aria-label", `Download ${file.name}, ${size}`);
+  } catch {
+    // The chip still downloads; only the size is missing.
+  }
 }
 
 function codeCard(preview, title, download = null) {
