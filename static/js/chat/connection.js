@@ -200,7 +200,15 @@ export const connection = {
     holding = [];
     window.addEventListener("online", () => connection.reconnectNow());
     window.addEventListener("offline", () => {
-      if (socket) socket.close(4998, "offline");
+      // The closing handshake cannot finish while offline: the link is down now, not
+      // when the browser gives up waiting for the server's close frame.
+      const ws = socket;
+      if (!ws) return;
+      socket = null;
+      clearTimeout(silenceTimer);
+      ws.close(4998, "offline");
+      setStatus("down");
+      scheduleReconnect(backoff());
     });
     open();
   },
