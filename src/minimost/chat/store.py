@@ -186,13 +186,6 @@ async def get_message(connection: aiosqlite.Connection, message_id: int) -> sqli
 FIND_BY_CLIENT_ID = f"SELECT {MESSAGE_FIELDS} FROM messages WHERE sender = ? AND client_msg_id = ?"
 
 
-async def find_by_client_id(
-    connection: aiosqlite.Connection, sender: str, client_id: str
-) -> sqlite3.Row | None:
-    async with connection.execute(FIND_BY_CLIENT_ID, (sender, client_id)) as cursor:
-        return await cursor.fetchone()
-
-
 def find_by_client_id_now(
     connection: sqlite3.Connection, sender: str, client_id: str
 ) -> sqlite3.Row | None:
@@ -521,10 +514,6 @@ async def pinned(
 
 
 REMEMBER_DM = "INSERT OR IGNORE INTO dm_members (channel, username) VALUES (?, ?)"
-
-
-async def remember_dm(connection: aiosqlite.Connection, channel: str, members: list[str]) -> None:
-    await connection.executemany(REMEMBER_DM, [(channel, member) for member in members])
 
 
 def remember_dm_now(connection: sqlite3.Connection, channel: str, members: list[str]) -> None:

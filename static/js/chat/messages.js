@@ -50,10 +50,6 @@ export function setComposerHooks(hooks) {
   composerHooks = { ...composerHooks, ...hooks };
 }
 
-export function openView() {
-  return view;
-}
-
 /** My messages in the open channel that can be edited, newest last. */
 export function ownEditable() {
   if (!view) return [];

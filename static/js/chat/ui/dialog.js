@@ -30,11 +30,6 @@ const FOCUSABLE = [
 
 const open = [];
 
-/** The dialogs open right now, innermost last. */
-export function openDialogs() {
-  return open.slice();
-}
-
 /** A radio button is a Tab stop only when it is the checked one of its group (or none is). */
 function isTabStopRadio(el, root) {
   if (el.type !== "radio" || el.checked || !el.name) return true;
