@@ -9,16 +9,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from quart import Quart
 
 from ..features import Feature
+from ..realtime import Connection, FrameHandler, realtime_of
 from ..runtime import Runtime
 from . import store
 from .actions import CallService
 from .routes import blueprint
+
+# A signalling relay: the sender and its frame in, None or why it was refused out.
+Relay = Callable[[str, dict[str, Any]], Awaitable[str | None]]
 
 
 def register(app: Quart, runtime: Runtime) -> None:
@@ -31,6 +36,7 @@ def register(app: Quart, runtime: Runtime) -> None:
     )
     runtime.services["calls"] = service
     app.register_blueprint(blueprint)
+    _relay_signals(runtime, service)
 
     @asynccontextmanager
     async def serving() -> AsyncIterator[CallService]:
@@ -56,6 +62,22 @@ def register(app: Quart, runtime: Runtime) -> None:
             await service.close()
 
     runtime.while_serving("calls", serving)
+
+
+def _relay_signals(runtime: Runtime, service: CallService) -> None:
+    """Offers, answers and ICE candidates arrive as frames on the sender's websocket."""
+
+    def relaying(kind: str, relay: Relay) -> FrameHandler:
+        async def relay_frame(connection: Connection, frame: dict[str, Any]) -> None:
+            refused = await relay(connection.username, frame)
+            if refused is not None:
+                connection.refuse(refused, about=kind)
+
+        return relay_frame
+
+    realtime = realtime_of(runtime)
+    realtime.on_frame("call.signal", relaying("call.signal", service.relay))
+    realtime.on_frame("share.signal", relaying("share.signal", service.relay_share))
 
 
 FEATURE = Feature("calls", register)

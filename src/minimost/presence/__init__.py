@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from quart import Quart
 
 from ..features import Feature
-from ..realtime import realtime_of
+from ..realtime import Connection, realtime_of
 from ..runtime import Runtime
 from . import store
 from .live import PresenceTracker
@@ -22,9 +23,20 @@ def register(app: Quart, runtime: Runtime) -> None:
     tracker = PresenceTracker(
         runtime, realtime.signal, grace_seconds=float(app.config["PRESENCE_GRACE_SECONDS"])
     )
+    typing = TypingNotices(realtime.access, realtime.signal)
     runtime.services["presence"] = tracker
-    runtime.services["typing"] = TypingNotices(realtime.access, realtime.signal)
+    runtime.services["typing"] = typing
     app.register_blueprint(blueprint)
+
+    async def reported_state(connection: Connection, frame: dict[str, Any]) -> None:
+        await tracker.reported(connection.username, connection.id, frame.get("state"))
+
+    async def started_typing(connection: Connection, frame: dict[str, Any]) -> None:
+        if not await typing.typing(connection.username, frame.get("channel")):
+            connection.refuse("You cannot type there.")
+
+    realtime.on_frame("presence", reported_state)
+    realtime.on_frame("typing", started_typing)
 
     @asynccontextmanager
     async def everyone_offline_at_start() -> AsyncIterator[None]:

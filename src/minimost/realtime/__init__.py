@@ -17,16 +17,18 @@ from .broker import LocalBroker
 from .changes import Changes, ChangesNow, GroupCommit, committed, recorded_changes
 from .compression import decline_websocket_compression
 from .events import Audience, Event, Signal
-from .hub import Hub
+from .hub import Connection, Hub
 from .routes import blueprint
-from .services import Realtime, realtime_of
+from .services import FrameHandler, Realtime, realtime_of
 
 __all__ = [
     "FEATURE",
     "Audience",
     "Changes",
     "ChangesNow",
+    "Connection",
     "Event",
+    "FrameHandler",
     "Realtime",
     "Signal",
     "committed",

@@ -13,6 +13,7 @@ import asyncio
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .access import Access
 from .events import Event, Signal, compact
@@ -66,6 +67,10 @@ class Connection:
             self.close(CLOSE_RESYNC, "resync")
             return False
         return True
+
+    def refuse(self, message: str, **details: Any) -> None:
+        """Tell this client a frame of theirs was not taken, and why."""
+        self.offer(compact({"type": "error", "message": message, **details}))
 
     def text_to_send(self, frame: Frame) -> str | None:
         """The frame's text, or None for an event the client already has (replayed)."""

@@ -2,8 +2,9 @@
 
 Handshake: a live session and a same-origin ``Origin``, or no upgrade. Then a
 ``hello``, the missed events from the log (or ``resync`` when they are gone), and
-live frames. Client frames: ``pong``, ``presence``, ``typing``, and the call signalling
-``call.signal`` / ``share.signal`` relayed (never stored) to one other participant.
+live frames. Client frames are ``pong`` and whatever types the features registered
+with ``Realtime.on_frame`` (presence, typing, call signalling, sends), handled in the
+order they arrive.
 """
 
 from __future__ import annotations
@@ -173,46 +174,31 @@ async def _write(
 
 
 async def _read(runtime: Runtime, connection: Connection) -> None:
+    realtime = realtime_of(runtime)
     tokens, refilled = CLIENT_BURST, time.monotonic()
     while True:
         text = await websocket.receive()
         if len(text) > MAX_CLIENT_FRAME:
             connection.close(CLOSE_TOO_BIG, "frame too large")
             return
-        now = time.monotonic()
-        tokens = min(CLIENT_BURST, tokens + (now - refilled) * CLIENT_RATE)
-        refilled = now
-        if tokens < 1:
-            connection.close(CLOSE_POLICY, "too many messages")
-            return
-        tokens -= 1
         connection.missed_pings = 0
-        await _handle(runtime, connection, text)
-
-
-async def _handle(runtime: Runtime, connection: Connection, text: str | bytes) -> None:
-    try:
-        frame: Any = json.loads(text)
-    except (ValueError, TypeError):
-        frame = None
-    kind = frame.get("type") if isinstance(frame, dict) else None
-    if kind == "pong":
-        return
-    if kind == "presence":
-        await runtime.services["presence"].reported(
-            connection.username, connection.id, frame.get("state")
-        )
-    elif kind in ("call.signal", "share.signal"):
-        calls = runtime.services["calls"]
-        relay = calls.relay if kind == "call.signal" else calls.relay_share
-        refused = await relay(connection.username, frame)
-        if refused is not None:
-            connection.offer(compact({"type": "error", "message": refused, "about": kind}))
-    elif kind == "typing":
-        allowed = await runtime.services["typing"].typing(connection.username, frame.get("channel"))
-        if not allowed:
-            connection.offer(compact({"type": "error", "message": "You cannot type there."}))
-    else:
-        connection.offer(
-            compact({"type": "error", "message": "Frames are JSON objects with a known type."})
-        )
+        try:
+            frame: Any = json.loads(text)
+        except (ValueError, TypeError):
+            frame = None
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        if kind not in realtime.unmetered_frames:
+            now = time.monotonic()
+            tokens = min(CLIENT_BURST, tokens + (now - refilled) * CLIENT_RATE)
+            refilled = now
+            if tokens < 1:
+                connection.close(CLOSE_POLICY, "too many messages")
+                return
+            tokens -= 1
+        if kind == "pong":
+            continue
+        handler = realtime.frame_handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            connection.refuse("Frames are JSON objects with a known type.")
+            continue
+        await handler(connection, frame)

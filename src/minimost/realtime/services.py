@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..runtime import Runtime
 from .access import Access
 from .broker import Broker
 from .events import Signal
-from .hub import Hub
+from .hub import Connection, Hub
 
 if TYPE_CHECKING:
     from .changes import GroupCommit
+
+
+# A client frame's handler: the sending connection and the decoded JSON object.
+FrameHandler = Callable[[Connection, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass
@@ -21,6 +26,18 @@ class Realtime:
     hub: Hub
     broker: Broker
     committer: GroupCommit
+    frame_handlers: dict[str, FrameHandler] = field(default_factory=dict)
+    unmetered_frames: set[str] = field(default_factory=set)
+
+    def on_frame(self, kind: str, handler: FrameHandler, *, metered: bool = True) -> None:
+        """Let a feature answer one type of client frame.
+
+        ``metered=False`` keeps the frame out of the per-connection frame budget, for
+        frames that carry their own limit (sends are charged to the send rate limit).
+        """
+        self.frame_handlers[kind] = handler
+        if not metered:
+            self.unmetered_frames.add(kind)
 
     async def signal(self, signal: Signal) -> None:
         """Send an ephemeral notice (typing, presence) to whoever may see it, live only."""
