@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from math import ceil
 from typing import Any, Literal
 
 from quart import Quart, current_app, g
@@ -55,4 +56,31 @@ def limited(runtime: Runtime, view: View, action: str, *, by: Literal["ip", "use
     return rate_limit(limits=[limit])(wrapper)
 
 
-__all__ = ["RateLimitExceeded", "limited", "rate_limit_message", "register_rate_limiter"]
+async def charge(app: Quart, runtime: Runtime, action: str, endpoint: str, username: str) -> int:
+    """Spend one of a user's ``action`` allowance outside an HTTP request (a websocket frame).
+
+    The key is the one the limiter gives the ``limited(..., by="user")`` route at
+    ``endpoint``, so the route and the frame share one budget. Returns 0 when allowed,
+    else the seconds to wait (nothing is spent then). Same cell rate algorithm as the
+    limiter's, on its store (memory or Redis).
+    """
+    limiter = runtime.services["rate_limiter"]
+    if not runtime.settings.rate_limit_enabled:
+        return 0
+    count, window = runtime.settings.rate_limits[action]
+    limit = RateLimit(count, timedelta(seconds=window))
+    key = f"{app.import_name}-{endpoint}-{limit.key}-user:{username}"
+    now = datetime.now(UTC)
+    stored = await limiter.store.get(key, now)
+    if stored.tzinfo is None:
+        stored = stored.astimezone(UTC)
+    arrival = max(stored, now)
+    allowed_ahead = limit.period.total_seconds() - limit.inverse
+    ahead = (arrival - now).total_seconds()
+    if ahead > allowed_ahead:
+        return max(1, ceil(ahead - allowed_ahead))
+    await limiter.store.set(key, arrival + timedelta(seconds=limit.inverse))
+    return 0
+
+
+__all__ = ["RateLimitExceeded", "charge", "limited", "rate_limit_message", "register_rate_limiter"]

@@ -7,10 +7,12 @@ from quart import Quart
 from ..features import Feature
 from ..runtime import Runtime
 from .routes import build_blueprint
+from .socket_sends import accept_sends_over_socket
 
 
 def register(app: Quart, runtime: Runtime) -> None:
     app.register_blueprint(build_blueprint(runtime))
+    accept_sends_over_socket(app, runtime)
 
 
 FEATURE = Feature("chat", register)

@@ -1,0 +1,83 @@
+"""Sending over the websocket: a ``message.send`` frame, answered after the commit.
+
+The same action as ``POST /api/channels/<channel>/messages`` with text only (files go
+over HTTP), so the same rules, rate limit and client-id idempotency apply. The answer
+is a ``message.sent`` frame, or an ``error`` frame about ``message.send``; both carry
+the frame's ``client_id`` so the client can match them to its pending send. A tab's
+sends commit in the order they arrive: the socket handles one frame at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from quart import Quart
+
+from ..api import ApiError
+from ..apidocs.validation import describe
+from ..ratelimits import charge, rate_limit_message
+from ..realtime import Connection, realtime_of
+from ..realtime.events import compact
+from ..runtime import Runtime
+from . import actions
+from .schemas import NewMessage
+
+FRAME = "message.send"
+# The HTTP route whose send allowance a frame spends.
+SEND_ENDPOINT = "chat_api.post_message"
+
+
+def accept_sends_over_socket(app: Quart, runtime: Runtime) -> None:
+    async def send_from_frame(connection: Connection, frame: dict[str, Any]) -> None:
+        client_id = frame.get("client_id")
+        if not isinstance(client_id, str) or not client_id:
+            connection.refuse(
+                "A message.send frame needs a client_id.",
+                about=FRAME,
+                status=400,
+                code="bad_request",
+            )
+            return
+        channel = frame.get("channel")
+        try:
+            if not isinstance(channel, str) or not channel:
+                raise ApiError(400, "bad_request", '"channel" must be a string.')
+            data = NewMessage.model_validate(frame)
+            wait = await charge(app, runtime, "send", SEND_ENDPOINT, connection.username)
+            if wait:
+                raise ApiError(429, "rate_limited", rate_limit_message(wait))
+            messages, created = await actions.send_message(
+                runtime,
+                connection.username,
+                channel,
+                data.content,
+                client_id=client_id,
+                reply_to=data.reply_to,
+            )
+        except ValidationError as error:
+            connection.refuse(
+                describe(error), about=FRAME, client_id=client_id, status=400, code="bad_request"
+            )
+        except ApiError as error:
+            connection.refuse(
+                error.message,
+                about=FRAME,
+                client_id=client_id,
+                status=error.status,
+                code=error.code,
+            )
+        else:
+            connection.offer(
+                compact(
+                    {
+                        "type": "message.sent",
+                        "client_id": client_id,
+                        "created": created,
+                        "message": messages[0],
+                        "messages": messages,
+                    }
+                )
+            )
+
+    realtime_of(runtime).on_frame(FRAME, send_from_frame, metered=False)
