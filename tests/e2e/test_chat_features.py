@@ -8,7 +8,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, WebSocketRoute, expect
 
 from tests.e2e.chat_helpers import (
     composer,
@@ -167,25 +167,51 @@ def test_a_send_survives_a_lost_answer_and_a_dropped_connection_without_duplicat
 ) -> None:
     alice, bob = sign_up_users(browser, live_server, "alice", "bob")
     try:
-        # The server stores the message but its answer never reaches the browser:
-        # the client retries with the same client_id and the server does not repeat it.
+        # The server stores the message but no answer reaches the browser: the socket
+        # drops as the first frame after the send comes back. The client learns the
+        # outcome after reconnecting (replay, or a retry with the same client_id) and
+        # the message exists exactly once.
         lost: list[str] = []
 
-        def lose_the_answer(route: Route) -> None:
-            if route.request.method == "POST" and not lost:
-                route.fetch()
-                lost.append(route.request.post_data or "")
-                route.abort("connectionreset")
-            else:
-                route.fallback()
+        def lose_the_answer(socket: WebSocketRoute) -> None:
+            server = socket.connect_to_server()
+            sent: list[str] = []
 
-        alice.page.route("**/api/channels/general/messages", lose_the_answer)
+            def to_server(frame: str | bytes) -> None:
+                if not lost and isinstance(frame, str) and '"message.send"' in frame:
+                    sent.append(frame)
+                server.send(frame)
+
+            def to_browser(frame: str | bytes) -> None:
+                if sent and not lost:
+                    lost.append(str(frame))
+                    socket.close(code=4997, reason="lost")
+                    server.close()
+                    return
+                socket.send(frame)
+
+            socket.on_message(to_server)
+            server.on_message(to_browser)
+
+        alice.page.route_web_socket(re.compile(r"/ws(\?|$)"), lose_the_answer)
+        # Reopen the socket so the new one goes through the route.
+        alice.context.set_offline(True)
+        alice.context.set_offline(False)
+        wait_until_live(alice.page)
         send_message(alice, "Sent once, answered never")
         expect(message_with_text(bob, "Sent once, answered never")).to_have_count(1)
         expect(message_with_text(alice, "Sent once, answered never")).to_have_count(1)
         expect(pending_with_text(alice, "Sent once")).to_have_count(0)
         assert len(lost) == 1
-        alice.page.unroute("**/api/channels/general/messages")
+        wait_until_live(alice.page)
+        stored = alice.page.evaluate(
+            """async () => {
+                const answer = await fetch("/api/channels/general/messages");
+                const { messages } = await answer.json();
+                return messages.filter((m) => m.content === "Sent once, answered never").length;
+            }"""
+        )
+        assert stored == 1
 
         # Offline: the message waits as pending, then goes out once when the link is back.
         alice.context.set_offline(True)

@@ -2,13 +2,21 @@
 // retried with the same client_id until the server answers, so a dropped connection
 // never loses a message and a retry never makes a second one (the server dedupes by
 // client_id). A refusal (too long, not allowed…) leaves it failed with retry/discard.
+//
+// Text goes over the open websocket as a `message.send` frame (no HTTP request per
+// message; a tab's sends commit in the order it sent them) and is answered by a
+// `message.sent` or `error` frame naming its client_id. Files, and any send while the
+// socket is down, go over the API.
 
-import { api } from "../api.js";
+import { api, ApiError } from "../api.js";
+import { connection } from "./connection.js";
 
 const RETRY_BASE_MS = 1000;
 const RETRY_MAX_MS = 15_000;
+const ANSWER_TIMEOUT_MS = 10_000;
 
 const pending = new Map(); // client_id -> record
+const answers = new Map(); // client_id -> {resolve, reject, timer} of a frame in flight
 const listeners = new Set();
 let online = true;
 
@@ -36,13 +44,62 @@ function body(record) {
   return form;
 }
 
+/** Send a text-only record as a websocket frame; resolves with the server's answer. */
+function overSocket(record) {
+  return new Promise((resolve, reject) => {
+    const sent = connection.send({
+      type: "message.send",
+      channel: record.channel,
+      content: record.content,
+      client_id: record.clientId,
+      reply_to: record.replyTo,
+    });
+    if (!sent) {
+      reject(new ApiError(0, "Not connected.", "network"));
+      return;
+    }
+    const timer = setTimeout(() => {
+      answers.delete(record.clientId);
+      reject(new ApiError(0, "The server did not answer.", "network"));
+    }, ANSWER_TIMEOUT_MS);
+    answers.set(record.clientId, { resolve, reject, timer });
+  });
+}
+
+function answered(clientId) {
+  const waiting = answers.get(clientId);
+  if (!waiting) return null;
+  answers.delete(clientId);
+  clearTimeout(waiting.timer);
+  return waiting;
+}
+
+connection.on("message.sent", (frame) => answered(frame.client_id)?.resolve(frame));
+connection.on("error", (frame) => {
+  if (frame.about !== "message.send") return;
+  answered(frame.client_id)?.reject(new ApiError(frame.status || 400, frame.message, frame.code || null));
+});
+connection.onStatus((status) => {
+  if (status === "open") return;
+  // Frames in flight on a lost socket may or may not have landed: retrying with the
+  // same client_id settles it either way.
+  for (const clientId of [...answers.keys()]) {
+    answered(clientId).reject(new ApiError(0, "Connection lost.", "network"));
+  }
+});
+
+function post(record) {
+  if (!record.files.length && connection.status === "open") return overSocket(record);
+  return api("POST", `/api/channels/${encodeURIComponent(record.channel)}/messages`, body(record));
+}
+
 async function attempt(record) {
   if (record.status === "done" || record.inFlight) return;
   record.inFlight = true;
   record.status = "sending";
   changed(record, "status");
   try {
-    const answer = await api("POST", `/api/channels/${encodeURIComponent(record.channel)}/messages`, body(record));
+    const answer = await post(record);
     record.inFlight = false;
     outbox.settle(record.clientId, answer.messages || [answer.message]);
   } catch (error) {
