@@ -16,6 +16,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.e2e.server import SignedInBrowser
 
+from bench.wire import BlockingSocket
+
 PASSWORD = "Bench-password-123!"
 REQUEST_TIMEOUT = 15.0
 # A send not answered in this long counts as failed (a user would have given up).
@@ -28,11 +30,14 @@ class SendError(Exception):
 
 
 class Account(SignedInBrowser):
-    """A MiniMost account; messages go through the JSON API on one kept-alive connection."""
+    """A MiniMost account. ``send`` goes over its websocket as a ``message.send`` frame, as
+    the browser app sends text; ``post_message`` uses the JSON API on a kept-alive
+    connection."""
 
     def __init__(self, base: str, username: str) -> None:
         super().__init__(base, username, PASSWORD)
         self._connection: http.client.HTTPConnection | None = None
+        self._socket: BlockingSocket | None = None
 
     def keep_alive(self) -> http.client.HTTPConnection:
         """One persistent connection, as a browser keeps one open to the server."""
@@ -53,7 +58,47 @@ class Account(SignedInBrowser):
             raise SendError(f"HTTP {response.status}")
 
     def send(self, text: str) -> None:
-        """Send on the kept-alive connection, reopening it once if the server closed it."""
+        """Send over the websocket and wait for the answer; reopen it once if it closed."""
+        for attempt in (1, 2):
+            if self._socket is None:
+                parsed = urllib.parse.urlsplit(self.base)
+                self._socket = BlockingSocket(
+                    parsed.hostname or "127.0.0.1",
+                    parsed.port or 80,
+                    "/ws",
+                    self.cookie,
+                    SEND_TIMEOUT,
+                )
+            try:
+                self._send_frame(self._socket, text)
+                return
+            except ConnectionError:
+                self._socket.close()
+                self._socket = None
+                if attempt == 2:
+                    raise
+            except OSError:
+                self._socket.close()
+                self._socket = None
+                raise
+
+    @staticmethod
+    def _send_frame(socket: BlockingSocket, text: str) -> None:
+        client_id = uuid.uuid4().hex
+        frame = {"type": "message.send", "channel": "general", "content": text}
+        socket.send_text(json.dumps({**frame, "client_id": client_id}))
+        answer, refusal = b'"type":"message.sent"', b'"type":"error"'
+        while True:
+            opcode, payload = socket.receive()
+            if opcode != 0x1 or client_id.encode() not in payload:
+                continue
+            if answer in payload[:40]:
+                return
+            if refusal in payload[:40]:
+                raise SendError(json.loads(payload).get("message", "refused"))
+
+    def post(self, text: str) -> None:
+        """Send through the JSON API, reopening the kept-alive connection once if closed."""
         _send_with_reconnect(self, text)
 
     def get(self, path: str) -> tuple[int, bytes]:

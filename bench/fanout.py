@@ -1,9 +1,10 @@
 """Fan-out benchmark: K websocket listeners in one channel, one sender, one Hypercorn worker.
 
-The sender posts messages to ``general`` through the JSON API; each is written with its
-event in one transaction, published, and delivered to every listener's websocket.
-Latency is measured from just before the sender's request to each listener's receipt,
-on the machine's monotonic clock, shared by all processes.
+The sender sends messages to ``general`` as ``message.send`` frames on its websocket, as
+the browser app does (``--send-over api``: POSTs to the JSON API); each is written with
+its event in one transaction, published, and delivered to every listener's websocket.
+Latency is measured from just before the sender's send to each listener's receipt, on
+the machine's monotonic clock, shared by all processes.
 
     python bench/fanout.py --clients 1,100,1000 --events 200 --rate 20
 
@@ -43,6 +44,7 @@ def run_case(
     clients: int,
     events: int,
     rate: float,
+    over: str,
 ) -> dict[str, float]:
     pool = ListenerPool(
         Target(protocol, "127.0.0.1", server.port, listener.cookie, compression=compression),
@@ -57,11 +59,11 @@ def run_case(
     sent_at: dict[str, float] = {}
     cpu_start, wall_start = cpu_seconds(pid), time.perf_counter()
     interval = 1 / rate
-    connection = sender.keep_alive()
+    send = sender.send if over == "socket" else sender.post
     for n in range(events):
         text = f"bench {clients} {n}"
         sent_at[text] = time.perf_counter()
-        sender.post_message(connection, text)
+        send(text)
         delay = wall_start + (n + 1) * interval - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
@@ -110,6 +112,12 @@ def main() -> None:
         action="store_true",
         help="websockets listeners do not offer permessage-deflate (browsers always do)",
     )
+    parser.add_argument(
+        "--send-over",
+        choices=["socket", "api"],
+        default="socket",
+        help="the sender's messages as websocket frames (as the browser app sends) or POSTs",
+    )
     args = parser.parse_args()
     counts = [int(value) for value in args.clients.split(",")]
     protocol = "ws-raw" if args.client == "raw" else "ws"
@@ -129,14 +137,25 @@ def main() -> None:
             sender = Account(server.url, "sender")
             listener = Account(server.url, "listener")
             rows = [
-                run_case(server, protocol, compression, sender, listener, k, args.events, args.rate)
+                run_case(
+                    server,
+                    protocol,
+                    compression,
+                    sender,
+                    listener,
+                    k,
+                    args.events,
+                    args.rate,
+                    args.send_over,
+                )
                 for k in counts
             ]
         finally:
             server.close()
     print(
         f"events per case: {args.events} at {args.rate:g}/s; one Hypercorn worker (uvloop); "
-        f"{args.client} listeners"
+        f"{args.client} listeners; sent over "
+        f"{'the websocket' if args.send_over == 'socket' else 'HTTP POST'}"
     )
     print()
     print(

@@ -5,8 +5,9 @@ Hypercorn worker (uvloop, plain HTTP on loopback), signs accounts up through the
 forms, and measures over keep-alive connections:
 
 - the newest page of a channel, search (plain and filtered), unread counts;
-- sustained sends from concurrent connections, fanned out to websocket listeners,
-  each of which must receive every message, in commit order.
+- sustained sends from concurrent connections (websocket frames as the browser app
+  sends them, and HTTP POSTs), fanned out to websocket listeners, each of which must
+  receive every message, in commit order.
 
     python bench/messages.py --messages 1000000 --listeners 50 --sends 10000
 
@@ -39,7 +40,7 @@ from tests.e2e.server import LiveServer, SignedInBrowser
 
 from bench.procstats import cpu_seconds, largest_process
 from bench.seeding import Layout, make_layout, seed, set_read_positions, vocabulary
-from bench.wire import KeepAlive, WebSocket
+from bench.wire import FrameListener, KeepAlive, WebSocket
 
 PASSWORD = "Bench-password-123!"
 READERS = ["alice", "bob", "carol", "dave", "erin"]
@@ -155,34 +156,36 @@ def listen_process(
 async def _listen(
     host: str, port: int, cookie: str, count: int, ready: Queue, expected: Queue, results: Queue
 ) -> None:
-    """Hold ``count`` sockets; each records (event id, message id, receipt time)."""
-    sockets = [await WebSocket.connect(host, port, "/ws", cookie) for _ in range(count)]
-    for socket in sockets:
-        await socket.receive()  # hello
-    received: list[list[tuple[int, int, float]]] = [[] for _ in sockets]
+    """Hold ``count`` sockets; each records (event id, message id, receipt time).
+
+    Bare protocol listeners (``bench.wire.FrameListener``): no task or JSON per frame,
+    so the listeners' own cost takes as little as possible of the cores the server uses.
+    """
+    received: list[list[tuple[int, int, float]]] = [[] for _ in range(count)]
+    logs: dict[int, list[tuple[int, int, float]]] = {}
     wanted = {"n": None}
     finished = asyncio.Event()
 
-    async def read(index: int, socket: WebSocket) -> None:
-        log = received[index]
-        while True:
-            opcode, payload = await socket.receive()
-            now = time.perf_counter()
-            if opcode == 0x9:
-                socket.pong(payload)
-                continue
-            if opcode == 0x8:
-                return
-            found = CREATED.match(payload)
-            if found:
-                log.append((int(found[1]), int(found[2]), now))
-            elif payload == b'{"type":"ping"}':
-                socket.send_text('{"type":"pong"}')
+    def on_text(listener: FrameListener, payload: bytes, now: float) -> None:
+        found = CREATED.match(payload)
+        if found:
+            log = logs[id(listener)]
+            log.append((int(found[1]), int(found[2]), now))
             target = wanted["n"]
-            if target is not None and all(len(entries) >= target for entries in received):
+            if (
+                target is not None
+                and len(log) >= target
+                and all(len(entries) >= target for entries in received)
+            ):
                 finished.set()
+        elif payload == b'{"type":"ping"}':
+            listener.send_text('{"type":"pong"}')
 
-    tasks = [asyncio.create_task(read(i, s)) for i, s in enumerate(sockets)]
+    sockets = []
+    for index in range(count):
+        listener = await FrameListener.connect(host, port, "/ws", cookie, on_text)
+        logs[id(listener)] = received[index]
+        sockets.append(listener)
     ready.put(count)
     loop = asyncio.get_running_loop()
     wanted["n"] = await loop.run_in_executor(None, expected.get)
@@ -190,44 +193,87 @@ async def _listen(
         finished.set()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(finished.wait(), 120)
-    for task in tasks:
-        task.cancel()
-    for socket in sockets:
-        socket.close()
+    for listener in sockets:
+        listener.close()
     results.put(received)
 
 
 async def send_all(
-    host: str, port: int, senders: list[Account], channel: str, total: int, connections: int
+    host: str,
+    port: int,
+    senders: list[Account],
+    channel: str,
+    total: int,
+    connections: int,
+    over: str,
 ) -> tuple[list[int], list[float], float, float]:
-    """Post ``total`` messages over ``connections`` keep-alive connections at full speed."""
+    """Send ``total`` messages from ``connections`` connections at full speed.
+
+    ``over="api"``: a POST per message on keep-alive HTTP connections. ``over="socket"``:
+    a ``message.send`` frame per message on websockets, as the browser app sends; each
+    connection waits for its ``message.sent`` answer before the next send.
+    """
     rng = random.Random(3)
     words = vocabulary(2_000, rng)
-    clients = [
-        await KeepAlive(host, port, senders[index % len(senders)].headers()).open()
-        for index in range(connections)
-    ]
     ids: list[int] = []
     latencies: list[float] = []
     counter = iter(range(total))
-    path = f"/api/channels/{urllib.parse.quote(channel)}/messages"
     run_id = f"{time.time():.0f}"
 
-    async def run(client: KeepAlive, lane: int) -> None:
+    def next_message(number: int) -> dict[str, str]:
+        text = " ".join(rng.choices(words, k=rng.randint(3, 20)))
+        return {"content": text, "client_id": f"bench-{run_id}-{number}"}
+
+    async def over_api(client: KeepAlive) -> None:
+        path = f"/api/channels/{urllib.parse.quote(channel)}/messages"
         for number in counter:
-            text = " ".join(rng.choices(words, k=rng.randint(3, 20)))
-            body = json.dumps({"content": text, "client_id": f"bench-{run_id}-{number}"}).encode()
+            body = json.dumps(next_message(number)).encode()
             started = time.perf_counter()
             status, reply = await client.request("POST", path, body)
             latencies.append((time.perf_counter() - started) * 1000)
             assert status == 201, (status, reply[:200])
             ids.append(json.loads(reply)["message"]["id"])
 
-    started = time.perf_counter()
-    await asyncio.gather(*(run(client, lane) for lane, client in enumerate(clients)))
-    finished = time.perf_counter()
-    for client in clients:
-        await client.close()
+    async def over_socket(socket: WebSocket) -> None:
+        for number in counter:
+            frame = {"type": "message.send", "channel": channel, **next_message(number)}
+            started = time.perf_counter()
+            socket.send_text(json.dumps(frame))
+            while True:
+                opcode, payload = await socket.receive()
+                if opcode == 0x9:
+                    socket.pong(payload)
+                elif payload.startswith(b'{"type":"message.sent"'):
+                    break
+                elif payload.startswith(b'{"type":"error"'):
+                    raise AssertionError(payload[:200])
+                elif payload == b'{"type":"ping"}':
+                    socket.send_text('{"type":"pong"}')
+            latencies.append((time.perf_counter() - started) * 1000)
+            ids.append(json.loads(payload)["message"]["id"])
+
+    if over == "api":
+        clients = [
+            await KeepAlive(host, port, senders[index % len(senders)].headers()).open()
+            for index in range(connections)
+        ]
+        started = time.perf_counter()
+        await asyncio.gather(*(over_api(client) for client in clients))
+        finished = time.perf_counter()
+        for client in clients:
+            await client.close()
+    else:
+        sockets = [
+            await WebSocket.connect(host, port, "/ws", senders[index % len(senders)].cookie)
+            for index in range(connections)
+        ]
+        for socket in sockets:
+            await socket.receive()  # hello
+        started = time.perf_counter()
+        await asyncio.gather(*(over_socket(socket) for socket in sockets))
+        finished = time.perf_counter()
+        for socket in sockets:
+            socket.close()
     return ids, latencies, started, finished
 
 
@@ -240,6 +286,7 @@ def measure_sends(
     total: int,
     connections: int,
     processes: int,
+    over: str,
 ) -> dict[str, float]:
     host, port = "127.0.0.1", server.port
     context = multiprocessing.get_context("spawn")
@@ -261,7 +308,7 @@ def measure_sends(
     pid = server_pid(server)
     cpu_before = cpu_seconds(pid)
     ids, latencies, started, finished = asyncio.run(
-        send_all(host, port, senders, "general", total, connections)
+        send_all(host, port, senders, "general", total, connections, over)
     )
     for queue in expected:
         queue.put(total)
@@ -313,6 +360,12 @@ def main() -> None:
     parser.add_argument("--listener-processes", type=int, default=1)
     parser.add_argument("--sends", type=int, default=10_000)
     parser.add_argument("--connections", type=int, default=16, help="concurrent senders")
+    parser.add_argument(
+        "--send-over",
+        choices=["socket", "api", "both"],
+        default="both",
+        help="send as websocket frames (as the browser app does), HTTP POSTs, or each in turn",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="repeat the measurements")
     parser.add_argument("--data-dir", type=Path, help="keep the seeded data here (and reuse it)")
     parser.add_argument("--skip-reads", action="store_true")
@@ -381,27 +434,32 @@ def report_reads(server: LiveServer, reader: Account, layout: Layout, requests: 
 def report_sends(
     server: LiveServer, accounts: dict[str, Account], args: argparse.Namespace
 ) -> None:
-    row = measure_sends(
-        server,
-        accounts[LISTENER],
-        [accounts[name] for name in SENDERS],
-        listeners=args.listeners,
-        total=args.sends,
-        connections=args.connections,
-        processes=args.listener_processes,
-    )
     print(
-        "\n| sends | sender connections | listeners complete / in order | deliveries | "
-        "accepted msg/s | delivered msg/s | send p50 / p99 ms | server CPU ms/msg | server CPU |"
+        "\n| sent over | sends | sender connections | listeners complete / in order | "
+        "deliveries | accepted msg/s | delivered msg/s | send p50 / p99 ms | "
+        "server CPU ms/msg | server CPU |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(
-        f"| {row['sent']} | {args.connections} | {row['complete']}/{row['listeners']} / "
-        f"{row['in_order']}/{row['listeners']} | {row['delivered']} | "
-        f"{row['accepted_per_s']:.0f} | {row['delivered_per_s']:.0f} | "
-        f"{row['send_p50']:.1f} / {row['send_p99']:.1f} | {row['cpu_ms_per_message']:.2f} | "
-        f"{row['cpu_share'] * 100:.0f} % |"
-    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for over in ("socket", "api") if args.send_over == "both" else (args.send_over,):
+        row = measure_sends(
+            server,
+            accounts[LISTENER],
+            [accounts[name] for name in SENDERS],
+            listeners=args.listeners,
+            total=args.sends,
+            connections=args.connections,
+            processes=args.listener_processes,
+            over=over,
+        )
+        print(
+            f"| {'websocket' if over == 'socket' else 'HTTP POST'} | {row['sent']} | "
+            f"{args.connections} | {row['complete']}/{row['listeners']} / "
+            f"{row['in_order']}/{row['listeners']} | {row['delivered']} | "
+            f"{row['accepted_per_s']:.0f} | {row['delivered_per_s']:.0f} | "
+            f"{row['send_p50']:.1f} / {row['send_p99']:.1f} | "
+            f"{row['cpu_ms_per_message']:.2f} | {row['cpu_share'] * 100:.0f} % |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
+import socket
 import struct
 import time
 from collections.abc import Callable
@@ -60,6 +62,16 @@ class KeepAlive:
             await self.writer.wait_closed()
 
 
+def _upgrade_request(host: str, port: int, path: str, cookie: str) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        f"Sec-WebSocket-Version: 13\r\nOrigin: http://{host}:{port}\r\n"
+        f"Cookie: {cookie}\r\n\r\n"
+    ).encode()
+
+
 def _masked_frame(opcode: int, payload: bytes) -> bytes:
     mask = os.urandom(4)
     masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
@@ -80,15 +92,7 @@ class WebSocket:
     @classmethod
     async def connect(cls, host: str, port: int, path: str, cookie: str) -> WebSocket:
         reader, writer = await asyncio.open_connection(host, port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        writer.write(
-            (
-                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                f"Sec-WebSocket-Version: 13\r\nOrigin: http://{host}:{port}\r\n"
-                f"Cookie: {cookie}\r\n\r\n"
-            ).encode()
-        )
+        writer.write(_upgrade_request(host, port, path, cookie))
         head = await reader.readuntil(b"\r\n\r\n")
         if b" 101 " not in head.split(b"\r\n", 1)[0]:
             raise ConnectionError(head.decode("latin-1"))
@@ -115,6 +119,62 @@ class WebSocket:
         self.writer.close()
 
 
+class BlockingSocket:
+    """A blocking websocket client, for a paced sender in a plain loop."""
+
+    def __init__(self, host: str, port: int, path: str, cookie: str, timeout: float) -> None:
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(_upgrade_request(host, port, path, cookie))
+        self.buffer = bytearray()
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        end = self.buffer.index(b"\r\n\r\n")
+        head = bytes(self.buffer[:end])
+        del self.buffer[: end + 4]
+        if b" 101 " not in head.split(b"\r\n", 1)[0]:
+            self.sock.close()
+            raise ConnectionError(head.decode("latin-1"))
+
+    def _fill(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the websocket")
+        self.buffer += data
+
+    def _take(self, count: int) -> bytes:
+        while len(self.buffer) < count:
+            self._fill()
+        taken = bytes(self.buffer[:count])
+        del self.buffer[:count]
+        return taken
+
+    def receive(self) -> tuple[int, bytes]:
+        """The next frame's opcode and payload; pings are answered on the way."""
+        while True:
+            first, second = self._take(2)
+            length = second & 0x7F
+            if length == 126:
+                (length,) = struct.unpack("!H", self._take(2))
+            elif length == 127:
+                (length,) = struct.unpack("!Q", self._take(8))
+            opcode, payload = first & 0x0F, self._take(length)
+            if opcode == 0x9:
+                self.sock.sendall(_masked_frame(0xA, payload))
+                continue
+            if opcode == 0x8:
+                raise ConnectionError("the server closed the websocket")
+            return opcode, payload
+
+    def send_text(self, text: str) -> None:
+        self.sock.sendall(_masked_frame(0x1, text.encode()))
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.sendall(_masked_frame(0x8, struct.pack("!H", 1000)))
+        self.sock.close()
+
+
 TextHandler = Callable[["FrameListener", bytes, float], None]
 
 
@@ -138,13 +198,7 @@ class FrameListener(asyncio.Protocol):
     async def connect(
         cls, host: str, port: int, path: str, cookie: str, on_text: TextHandler
     ) -> FrameListener:
-        key = base64.b64encode(os.urandom(16)).decode()
-        request = (
-            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            f"Sec-WebSocket-Version: 13\r\nOrigin: http://{host}:{port}\r\n"
-            f"Cookie: {cookie}\r\n\r\n"
-        ).encode()
+        request = _upgrade_request(host, port, path, cookie)
         loop = asyncio.get_running_loop()
         _, listener = await loop.create_connection(lambda: cls(request, on_text), host, port)
         await listener.opened
