@@ -25,28 +25,54 @@ MESSAGE_FIELDS = (
 MENTION_INSERT = "INSERT OR IGNORE INTO message_mentions (message_id, username) VALUES (?, ?)"
 
 
+MESSAGE_FIELD_NAMES = tuple(MESSAGE_FIELDS.split(", "))
+
+
 def message_json(
     row: sqlite3.Row | dict[str, Any], reactions: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    """A message as every client receives it (API replies and events alike)."""
-    deleted = bool(row["deleted"])
+    """A message as every client receives it (API replies and events alike).
+
+    ``row`` holds the ``MESSAGE_FIELDS`` columns in their order (or is a dict of them):
+    unpacking a row is a third of the cost of looking each column up by name, which
+    counts on a page of a hundred.
+    """
+    values = tuple(row[name] for name in MESSAGE_FIELD_NAMES) if isinstance(row, dict) else row
+    (
+        message_id,
+        channel,
+        sender,
+        content,
+        content_html,
+        content_type,
+        filename,
+        ts,
+        edited,
+        edited_ts,
+        deleted,
+        deleted_ts,
+        reply_to_id,
+        client_msg_id,
+        mentions,
+    ) = values
+    deleted = bool(deleted)
     return {
-        "id": row["id"],
-        "channel": row["channel"],
-        "sender": row["sender"],
-        "content": "" if deleted else (row["content"] or ""),
-        "html": None if deleted else row["content_html"],
-        "content_type": row["content_type"] or "text",
-        "filename": row["filename"],
-        "ts": row["ts"],
-        "edited": bool(row["edited"]),
-        "edited_ts": row["edited_ts"],
+        "id": message_id,
+        "channel": channel,
+        "sender": sender,
+        "content": "" if deleted else (content or ""),
+        "html": None if deleted else content_html,
+        "content_type": content_type or "text",
+        "filename": filename,
+        "ts": ts,
+        "edited": bool(edited),
+        "edited_ts": edited_ts,
         "deleted": deleted,
-        "deleted_ts": row["deleted_ts"],
-        "reply_to": row["reply_to_id"],
-        "client_id": row["client_msg_id"],
-        "mentions": _mention_list(row["mentions"]),
-        "file": _file_json(row["filename"]) if row["filename"] and not deleted else None,
+        "deleted_ts": deleted_ts,
+        "reply_to": reply_to_id,
+        "client_id": client_msg_id,
+        "mentions": _mention_list(mentions) if mentions else [],
+        "file": _file_json(filename) if filename and not deleted else None,
         "reactions": [] if deleted or reactions is None else reactions,
     }
 
