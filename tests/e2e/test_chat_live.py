@@ -21,6 +21,11 @@ def test_a_message_appears_live_for_the_other_person(
 ) -> None:
     alice, bob = sign_up_users(browser, live_server, "alice", "bob")
     try:
+        posts: list[str] = []
+        alice.page.on(
+            "request",
+            lambda request: posts.append(request.url) if request.method == "POST" else None,
+        )
         expect(alice.page.locator("#channel-title")).to_have_text("# general")
         send_message(alice, "Hello **bob**, the build is green")
         sent = message_with_text(alice, "the build is green")
@@ -36,6 +41,8 @@ def test_a_message_appears_live_for_the_other_person(
         send_message(bob, "Deploying now")
         expect(message_with_text(alice, "Deploying now")).to_have_class(re.compile("is-continued"))
         expect(message_with_text(alice, "the build is green")).to_have_count(1)
+        # Text went out over the open websocket, not as HTTP requests.
+        assert not [url for url in posts if "/messages" in url]
         screenshot(alice.page, "chat-two-people-dark")
         assert alice.errors == []
         assert bob.errors == []
