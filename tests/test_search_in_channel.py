@@ -169,3 +169,11 @@ def test_only_the_listed_characters_fold_onto_ascii_letters() -> None:
             onto_ascii[character] = term[0]
     connection.close()
     assert onto_ascii == search_store.FOLDED_ONTO_ASCII
+
+
+async def test_a_nul_character_in_the_text_is_refused(app: Quart) -> None:
+    alice = await sign_up(app, "alice")
+    for query in ("q=ab%00cd", "q=ab%00cd&channel=general", "q=%00"):
+        response = await alice.api("GET", f"/api/search?{query}")
+        assert response.status_code == 400
+        assert (await response.get_json())["error"]["code"] == "bad_request"

@@ -35,6 +35,9 @@ async def search(
 ) -> list[dict[str, Any]]:
     if not any(value not in (None, "") for value in (text, sender, channel, start, end)):
         raise ApiError(400, "bad_request", "Give at least one of q, from, channel, start, end.")
+    if text and "\x00" in text:
+        # SQLite reads patterns and index queries only up to a NUL.
+        raise ApiError(400, "bad_request", "q must not contain a NUL character.")
     if channel:
         await require_readable(runtime, username, channel)
     filters = _filters(runtime, username, sender=sender, channel=channel, start=start, end=end)
