@@ -18,7 +18,7 @@ from ..realtime import realtime_of
 from ..runtime import Runtime
 from . import search_store, store
 from .channels import require_readable
-from .search_store import Filters
+from .search_store import Filters, Test
 
 FTS_MIN_CHARS = 3
 
@@ -63,7 +63,16 @@ def _filters(
     start: float | None,
     end: float | None,
 ) -> Filters:
-    """Live messages the user may read (late joiners: from their start), then the filters."""
+    """Live messages that match the filters and the user may read (late joiners: from when)."""
+    columns: list[Test] = [("m.deleted = 0", [])]
+    if sender:
+        columns.append(("m.sender = ? COLLATE NOCASE", [sender]))
+    if channel:
+        columns.append(("m.channel = ?", [channel]))
+    if start is not None:
+        columns.append(("m.ts >= ?", [start]))
+    if end is not None:
+        columns.append(("m.ts < ?", [end]))
     readable = ["m.channel IN (SELECT channel FROM dm_members WHERE username = ?)"]
     params: list[Any] = [username]
     public = runtime.settings.channels
@@ -73,17 +82,4 @@ def _filters(
     for private_channel, history_start in memberships:
         readable.append("(m.channel = ? AND m.ts >= ?)")
         params += [private_channel, history_start or 0]
-    conditions = ["m.deleted = 0", f"({' OR '.join(readable)})"]
-    if sender:
-        conditions.append("m.sender = ? COLLATE NOCASE")
-        params.append(sender)
-    if channel:
-        conditions.append("m.channel = ?")
-        params.append(channel)
-    if start is not None:
-        conditions.append("m.ts >= ?")
-        params.append(start)
-    if end is not None:
-        conditions.append("m.ts < ?")
-        params.append(end)
-    return Filters(conditions, params)
+    return Filters(columns, (f"({' OR '.join(readable)})", params))

@@ -33,16 +33,26 @@ FOLDED_ONTO_ASCII = {"\u212a": "k", "\u017f": "s"}  # KELVIN SIGN, LATIN SMALL L
 _FIELDS = ", ".join(f"m.{field}" for field in MESSAGE_FIELDS.split(", "))
 
 
+Test = tuple[str, Sequence[Any]]  # SQL over ``messages m`` and its parameters
+
+
 @dataclass(frozen=True)
 class Filters:
-    """What every result must satisfy besides its text: SQL over ``messages m``."""
+    """What every result must satisfy besides its text.
 
-    conditions: Sequence[str]
-    params: Sequence[Any]
+    SQLite tests a row's conditions in the order written: the column tests come first,
+    then the text, and last the access rule, which costs several lookups per row.
+    """
 
-    @property
-    def sql(self) -> str:
-        return " AND ".join(self.conditions)
+    columns: Sequence[Test]
+    access: Test
+
+    def where(self, *text: Test) -> tuple[str, list[Any]]:
+        """The WHERE clause with ``text`` tests in their place, and its parameters."""
+        tests = [*self.columns, *text, self.access]
+        return " AND ".join(sql for sql, _ in tests), [
+            value for _, values in tests for value in values
+        ]
 
 
 def _like_literal(text: str) -> str:
@@ -70,17 +80,15 @@ def by_trigrams_now(
     filter SQLite would otherwise scan the channel and ask the index about each row,
     which costs a millisecond or more per row.
     """
-    conditions = ["messages_fts MATCH ?"]
-    params: list[Any] = ['"' + text.replace('"', '""') + '"']
+    tests: list[Test] = [("messages_fts MATCH ?", ['"' + text.replace('"', '""') + '"'])]
     if below_id is not None:
-        conditions.append("f.rowid < ?")
-        params.append(below_id)
-    sql = (
+        tests.append(("f.rowid < ?", [below_id]))
+    where, params = filters.where(*tests)
+    return connection.execute(
         f"SELECT {_FIELDS} FROM messages_fts f CROSS JOIN messages m ON m.id = f.rowid "
-        f"WHERE {' AND '.join(conditions)} AND {filters.sql} "
-        f"ORDER BY f.rowid DESC LIMIT {limit}"
-    )
-    return connection.execute(sql, [*params, *filters.params]).fetchall()
+        f"WHERE {where} ORDER BY f.rowid DESC LIMIT {limit}",
+        params,
+    ).fetchall()
 
 
 def in_channel_now(
@@ -99,12 +107,11 @@ def in_channel_now(
             (channel, CHANNEL_SCAN_ROWS - 1),
         ).fetchone()
         below_id = oldest_scanned[0] if oldest_scanned else None
-        text_matches, text_params = _text_matches(text)
+        where, params = filters.where(("m.id >= ?", [below_id or 0]), _text_matches(text))
         rows = connection.execute(
             f"SELECT {_FIELDS} FROM messages m INDEXED BY idx_messages_channel_text "
-            f"WHERE m.channel = ? AND m.deleted = 0 AND m.id >= ? AND {text_matches} "
-            f"AND {filters.sql} ORDER BY m.id DESC LIMIT {LIMIT}",
-            [channel, below_id or 0, *text_params, *filters.params],
+            f"WHERE m.channel = ? AND {where} ORDER BY m.id DESC LIMIT {LIMIT}",
+            [channel, *params],
         ).fetchall()
         if len(rows) < LIMIT and below_id is not None:
             rows += by_trigrams_now(
@@ -119,18 +126,17 @@ def by_like_now(
     connection: sqlite3.Connection, text: str | None, filters: Filters
 ) -> list[sqlite3.Row]:
     """Newest first through whichever index the filters allow; short text by LIKE."""
-    conditions, params = [filters.sql], list(filters.params)
+    tests: list[Test] = []
     if text:
-        conditions.append("m.content LIKE ? ESCAPE '\\'")
-        params.append(f"%{_like_literal(text)}%")
+        tests.append(("m.content LIKE ? ESCAPE '\\'", [f"%{_like_literal(text)}%"]))
+    where, params = filters.where(*tests)
     return connection.execute(
-        f"SELECT {_FIELDS} FROM messages m WHERE {' AND '.join(conditions)} "
-        f"ORDER BY m.id DESC LIMIT {LIMIT}",
+        f"SELECT {_FIELDS} FROM messages m WHERE {where} ORDER BY m.id DESC LIMIT {LIMIT}",
         params,
     ).fetchall()
 
 
-def _text_matches(text: str) -> tuple[str, list[str]]:
+def _text_matches(text: str) -> Test:
     """SQL true exactly where the trigram index would find ``text`` (ASCII) in ``m.content``.
 
     LIKE folds ASCII case only; the characters in ``FOLDED_ONTO_ASCII`` are put in
