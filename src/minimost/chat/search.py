@@ -1,26 +1,26 @@
 """Search: text, sender, channel and time filters over what the caller may read.
 
 The access and late-joiner rules are part of the query, so the 50 results are 50
-readable ones. Three or more characters use the trigram index; shorter text falls
-back to an escaped LIKE.
+readable ones. Three or more characters use the trigram index, or within one channel
+a scan of that channel's newest rows that matches exactly as the index would; shorter
+text falls back to an escaped LIKE.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ..api import ApiError
 from ..realtime import realtime_of
 from ..runtime import Runtime
-from . import store
+from . import search_store, store
 from .channels import require_readable
+from .search_store import Filters, Test
 
-LIMIT = 50
 FTS_MIN_CHARS = 3
-
-
-def _like_literal(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def search(
@@ -35,50 +35,51 @@ async def search(
 ) -> list[dict[str, Any]]:
     if not any(value not in (None, "") for value in (text, sender, channel, start, end)):
         raise ApiError(400, "bad_request", "Give at least one of q, from, channel, start, end.")
+    if text and "\x00" in text:
+        # SQLite reads patterns and index queries only up to a NUL.
+        raise ApiError(400, "bad_request", "q must not contain a NUL character.")
     if channel:
         await require_readable(runtime, username, channel)
-    memberships = realtime_of(runtime).access.private_channels_of(username)
+    filters = _filters(runtime, username, sender=sender, channel=channel, start=start, end=end)
+    find: Callable[[sqlite3.Connection], list[sqlite3.Row]]
+    if text and len(text) >= FTS_MIN_CHARS:
+        if channel and search_store.scannable(text):
+            find = partial(search_store.in_channel_now, channel=channel, text=text, filters=filters)
+        else:
+            find = partial(search_store.by_trigrams_now, text=text, filters=filters)
+    else:
+        find = partial(search_store.by_like_now, text=text, filters=filters)
+    return await runtime.stores.messages.reading(
+        lambda connection: store.messages_json_now(connection, find(connection))
+    )
 
+
+def _filters(
+    runtime: Runtime,
+    username: str,
+    *,
+    sender: str | None,
+    channel: str | None,
+    start: float | None,
+    end: float | None,
+) -> Filters:
+    """Live messages that match the filters and the user may read (late joiners: from when)."""
+    columns: list[Test] = [("m.deleted = 0", [])]
+    if sender:
+        columns.append(("m.sender = ? COLLATE NOCASE", [sender]))
+    if channel:
+        columns.append(("m.channel = ?", [channel]))
+    if start is not None:
+        columns.append(("m.ts >= ?", [start]))
+    if end is not None:
+        columns.append(("m.ts < ?", [end]))
     readable = ["m.channel IN (SELECT channel FROM dm_members WHERE username = ?)"]
     params: list[Any] = [username]
     public = runtime.settings.channels
     readable.append(f"m.channel IN ({', '.join('?' * len(public))})")
     params += list(public)
+    memberships = realtime_of(runtime).access.private_channels_of(username)
     for private_channel, history_start in memberships:
         readable.append("(m.channel = ? AND m.ts >= ?)")
         params += [private_channel, history_start or 0]
-    where = ["m.deleted = 0", f"({' OR '.join(readable)})"]
-    source = "messages m"
-    order = "m.id DESC"
-    if text:
-        if len(text) >= FTS_MIN_CHARS:
-            # Walk the index's matches newest first and stop at the LIMIT: an ``IN
-            # (SELECT rowid ...)`` would collect every match of a common term first.
-            source = "messages_fts f JOIN messages m ON m.id = f.rowid"
-            order = "f.rowid DESC"
-            where.insert(0, "messages_fts MATCH ?")
-            params.insert(0, '"' + text.replace('"', '""') + '"')
-        else:
-            where.append("m.content LIKE ? ESCAPE '\\'")
-            params.append(f"%{_like_literal(text)}%")
-    if sender:
-        where.append("m.sender = ? COLLATE NOCASE")
-        params.append(sender)
-    if channel:
-        where.append("m.channel = ?")
-        params.append(channel)
-    if start is not None:
-        where.append("m.ts >= ?")
-        params.append(start)
-    if end is not None:
-        where.append("m.ts < ?")
-        params.append(end)
-    fields = ", ".join(f"m.{field}" for field in store.MESSAGE_FIELDS.split(", "))
-    sql = (
-        f"SELECT {fields} FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {LIMIT}"
-    )
-    return await runtime.stores.messages.reading(
-        lambda connection: store.messages_json_now(
-            connection, connection.execute(sql, params).fetchall()
-        )
-    )
+    return Filters(columns, (f"({' OR '.join(readable)})", params))
