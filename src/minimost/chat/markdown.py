@@ -13,20 +13,26 @@ import re
 import nh3
 from markdown_it import MarkdownIt
 
+_RULES = [
+    "fence",
+    "blockquote",
+    "list",
+    "emphasis",
+    "strikethrough",
+    "backticks",
+    "escape",
+    "entity",
+    "newline",
+]
 _PARSER = MarkdownIt("zero", {"breaks": True, "linkify": True, "html": False}).enable(
-    [
-        "fence",
-        "blockquote",
-        "list",
-        "emphasis",
-        "strikethrough",
-        "backticks",
-        "escape",
-        "entity",
-        "newline",
-        "linkify",
-    ]
+    [*_RULES, "linkify"]
 )
+# The same parser without link detection. linkify-it's pre-test (a large regex, about
+# half the cost of rendering a short message) can only match a scheme (``…:`` or
+# ``//``), ``www.``, ``localhost``, a dotted host or an ``@``: a text with none of
+# ``. : / @`` and no "localhost" renders the same either way.
+_PARSER_WITHOUT_LINKS = MarkdownIt("zero", {"breaks": True, "html": False}).enable(_RULES)
+_LINK_MARKS = frozenset(".:/@")
 _TAGS = {"p", "br", "strong", "em", "s", "code", "pre", "ul", "ol", "li", "blockquote", "a"}
 _ATTRIBUTES = {"a": {"href"}, "code": {"class"}, "ol": {"start"}}
 _LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]{1,32}")
@@ -40,7 +46,8 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 def render(text: str) -> str:
     """The HTML clients insert for a message's text."""
-    rendered = _PARSER.render(text)
+    parser = _PARSER if _could_hold_a_link(text) else _PARSER_WITHOUT_LINKS
+    rendered = parser.render(text)
     return nh3.clean(
         rendered,
         tags=_TAGS,
@@ -50,6 +57,10 @@ def render(text: str) -> str:
         link_rel="noopener noreferrer",
         set_tag_attribute_values={"a": {"target": "_blank"}},
     ).strip()
+
+
+def _could_hold_a_link(text: str) -> bool:
+    return not _LINK_MARKS.isdisjoint(text) or "localhost" in text.lower()
 
 
 def render_plain(text: str) -> str:
