@@ -159,12 +159,17 @@ def _in_networks(
 
 
 def register_security_headers(app: Quart) -> None:
+    plain = list(SECURITY_HEADERS.items())
+    over_tls = [*plain, ("Strict-Transport-Security", HSTS)]
+
     @app.after_request
     async def security_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.scheme in ("https", "wss"):
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        """Add each header the view did not set itself (one pass over the headers)."""
+        wanted = over_tls if request.scheme in ("https", "wss") else plain
+        present = {name.lower() for name, _ in response.headers.items()}
+        response.headers.extend(
+            [(name, value) for name, value in wanted if name.lower() not in present]
+        )
         return response
 
 

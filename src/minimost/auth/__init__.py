@@ -36,6 +36,11 @@ def register(app: Quart, runtime: Runtime) -> None:
     @app.before_request
     async def remember_served_url() -> None:
         """Reset links printed by the admin command point where users really connect."""
+        # Building ``host_url`` costs more than the rest of this hook: only on a change.
+        seen = (request.scheme, request.host, request.root_path)
+        if app.config.get("MINIMOST_SERVED_AT") == seen:
+            return
+        app.config["MINIMOST_SERVED_AT"] = seen
         if app.config.get("MINIMOST_SERVED_URL") == request.host_url:
             return
         app.config["MINIMOST_SERVED_URL"] = request.host_url
