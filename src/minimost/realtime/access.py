@@ -59,6 +59,12 @@ class Access:
             return start is None or ts is None or ts >= start  # type: ignore[operator]
         return False
 
+    def same_for_any_time(self, audience: Audience) -> bool:
+        """Whether who may see this audience's items is the same whatever their time
+        (only a private channel's late joiners make it depend on when)."""
+        channel = audience.channel
+        return channel is None or not channel.startswith("private:")
+
     def can_see(self, username: str, audience: Audience, ts: float | None = None) -> bool:
         if audience.channel is not None:
             return self.can_read(username, audience.channel, ts)

@@ -1,23 +1,28 @@
 """The seam between publishers and the hub: in-process now, a shared bus later.
 
 Actions publish through a broker; the hub only ever receives from one. A Redis
-broker implements the same three methods so several workers share fan-out.
+broker implements the same methods so several workers share fan-out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from .events import Event, Signal
 
-Deliver = Callable[[Event | Signal], None]
+# The hub's intake: items in order; the events of one commit arrive together.
+Deliver = Callable[[Sequence[Event | Signal]], None]
 
 
 class Broker(Protocol):
     def attach(self, deliver: Deliver) -> None: ...
 
     async def publish(self, item: Event | Signal) -> None: ...
+
+    async def publish_all(self, items: Sequence[Event]) -> None:
+        """The events of one commit, in order, delivered as one batch."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -33,7 +38,11 @@ class LocalBroker:
 
     async def publish(self, item: Event | Signal) -> None:
         if self._deliver is not None:
-            self._deliver(item)
+            self._deliver((item,))
+
+    async def publish_all(self, items: Sequence[Event]) -> None:
+        if self._deliver is not None and items:
+            self._deliver(items)
 
     async def close(self) -> None:
         self._deliver = None

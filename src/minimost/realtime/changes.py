@@ -58,9 +58,7 @@ async def recorded_changes(runtime: Runtime) -> AsyncIterator[Changes]:
             await connection.rollback()
             raise
         await connection.commit()
-        broker = realtime_of(runtime).broker
-        for event in changes.events:
-            await broker.publish(event)
+        await realtime_of(runtime).broker.publish_all(changes.events)
 
 
 @dataclass
@@ -136,9 +134,9 @@ class GroupCommit:
                     outcomes = await on_connection_thread(
                         connection, lambda plain, batch=batch: _run_batch(plain, batch)
                     )
-                    for outcome in outcomes:
-                        for event in outcome.events:
-                            await self.broker.publish(event)
+                    await self.broker.publish_all(
+                        [event for outcome in outcomes for event in outcome.events]
+                    )
             except Exception as error:
                 for _, future in taken:
                     if not future.done():

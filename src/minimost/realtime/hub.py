@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,23 @@ class Connection:
     def refuse(self, message: str, **details: Any) -> None:
         """Tell this client a frame of theirs was not taken, and why."""
         self.offer(compact({"type": "error", "message": message, **details}))
+
+    def offer_all(self, frames: list[Frame]) -> None:
+        """``offer`` several frames in order, deciding once how they travel."""
+        if self.closing.is_set():
+            return
+        wire = self.wire
+        if wire is not None and not self.writing and self.queue.empty() and wire.has_room:
+            if wire.open:
+                for frame in frames:
+                    self.write_now(wire, frame)
+            return
+        for frame in frames:
+            try:
+                self.queue.put_nowait(frame)
+            except asyncio.QueueFull:
+                self.close(CLOSE_RESYNC, "resync")
+                return
 
     def text_to_send(self, frame: Frame) -> str | None:
         """The frame's text, or None for an event the client already has (replayed)."""
@@ -140,21 +157,59 @@ class Hub:
             return True
         return False
 
-    def deliver(self, item: Event | Signal) -> None:
-        """Queue an event or signal for every connection allowed to see it."""
+    def deliver(self, items: Sequence[Event | Signal]) -> None:
+        """Queue events and signals, in order, for every connection allowed to see each.
+
+        The events of one commit come together: each connection then gets its share in
+        one ``offer_all``, and a run of items for the same audience is matched against
+        the connections once (unless a late joiner's start makes it depend on the time).
+        """
+        if len(items) == 1:
+            item = items[0]
+            for connection in self._audience_of(item):
+                connection.offer(item)
+            return
+        shares: dict[Connection, list[Frame]] = {}
+        index = 0
+        while index < len(items):
+            item = items[index]
+            run_end = index + 1
+            if self.access.same_for_any_time(item.audience):
+                while run_end < len(items) and self._same_audience(items[run_end], item):
+                    run_end += 1
+            run = items[index:run_end]
+            for connection in self._audience_of(item):
+                share = shares.get(connection)
+                if share is None:
+                    shares[connection] = list(run)
+                else:
+                    share.extend(run)
+            index = run_end
+        for connection, share in shares.items():
+            connection.offer_all(share)
+
+    @staticmethod
+    def _same_audience(item: Event | Signal, first: Event | Signal) -> bool:
+        if isinstance(item, Signal) or isinstance(first, Signal):
+            return False
+        return item.audience == first.audience
+
+    def _audience_of(self, item: Event | Signal) -> Iterable[Connection]:
+        """The connections allowed to see one item."""
         if isinstance(item, Event):
-            audience, ts, frame, exclude = item.audience, item.ts, item, None
+            audience, ts, exclude = item.audience, item.ts, None
         else:
-            audience, ts, frame, exclude = item.audience, None, item, item.exclude
+            audience, ts, exclude = item.audience, None, item.exclude
         if audience.channel is None and audience.username is not None:
             targets: Iterable[Connection] = self._by_user.get(audience.username, ())
         else:
             targets = self.connections
-        for connection in targets:
-            if connection.username == exclude:
-                continue
-            if self.access.can_see(connection.username, audience, ts):
-                connection.offer(frame)
+        can_see = self.access.can_see
+        return [
+            connection
+            for connection in targets
+            if connection.username != exclude and can_see(connection.username, audience, ts)
+        ]
 
     def close_sessions(self, username: str, sids: list[str]) -> None:
         ended = set(sids)

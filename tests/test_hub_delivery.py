@@ -1,0 +1,56 @@
+"""The hub hands a commit's events to each connection in order, each to whoever may see it."""
+
+from __future__ import annotations
+
+from minimost.realtime import Audience, Event
+from minimost.realtime.access import Access
+from minimost.realtime.hub import Connection, Hub
+
+
+def hub_with(*usernames: str) -> tuple[Hub, dict[str, Connection]]:
+    access = Access(("general",))
+    access.set_private_members("private:1", {"alice": None, "bob": 100.0})
+    hub = Hub(access, queue_size=100, max_per_user=5)
+    connections = {}
+    for name in usernames:
+        connection = hub.register(name, f"sid-{name}")
+        assert connection is not None
+        connections[name] = connection
+    return hub, connections
+
+
+def queued_ids(connection: Connection) -> list[int]:
+    ids = []
+    while not connection.queue.empty():
+        ids.append(connection.queue.get_nowait().id)
+    return ids
+
+
+BATCH = [
+    Event(1, "message.created", Audience(channel="general"), {}, 50.0),
+    Event(2, "message.created", Audience(channel="general"), {}, 51.0),
+    Event(3, "message.created", Audience(channel="private:1"), {}, 60.0),
+    Event(4, "message.created", Audience(channel="private:1"), {}, 150.0),
+    Event(5, "user.updated", Audience(username="carol"), {}, 151.0),
+    Event(6, "message.created", Audience(channel="general"), {}, 160.0),
+    Event(7, "message.created", Audience(channel="dm:alice:carol"), {}, 161.0),
+    Event(8, "user.updated", Audience.everyone(), {}, 162.0),
+]
+EXPECTED = {
+    "alice": [1, 2, 3, 4, 6, 7, 8],
+    "bob": [1, 2, 4, 6, 8],  # joined the private channel at 100: not event 3
+    "carol": [1, 2, 5, 6, 7, 8],
+}
+
+
+async def test_a_commits_events_reach_each_reader_once_in_order() -> None:
+    hub, connections = hub_with("alice", "bob", "carol")
+    hub.deliver(BATCH)
+    assert {name: queued_ids(c) for name, c in connections.items()} == EXPECTED
+
+
+async def test_delivering_together_or_one_by_one_gives_everyone_the_same() -> None:
+    hub, connections = hub_with("alice", "bob", "carol")
+    for event in BATCH:
+        hub.deliver([event])
+    assert {name: queued_ids(c) for name, c in connections.items()} == EXPECTED
