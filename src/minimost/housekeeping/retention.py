@@ -332,11 +332,33 @@ async def database_bytes(connection: aiosqlite.Connection) -> int:
     )
 
 
+# Indexes this version adds only for speed. The cap counts what the original counted,
+# so an upgrade that builds them does not evict history an install used to keep.
+SPEED_ONLY_INDEXES = ("idx_messages_channel_text",)
+
+
 async def live_bytes(connection: aiosqlite.Connection) -> int:
-    """Bytes held by live pages: (page_count - freelist_count) x page_size."""
+    """Bytes held by live pages, (page_count - freelist_count) x page_size, less the
+    pages of ``SPEED_ONLY_INDEXES``."""
     pages = await _scalar(connection, "PRAGMA page_count")
     free = await _scalar(connection, "PRAGMA freelist_count")
-    return (pages - free) * await _scalar(connection, "PRAGMA page_size")
+    return (pages - free) * await _scalar(connection, "PRAGMA page_size") - await _speed_bytes(
+        connection
+    )
+
+
+async def _speed_bytes(connection: aiosqlite.Connection) -> int:
+    marks = ", ".join("?" for _ in SPEED_ONLY_INDEXES)
+    try:
+        async with connection.execute(
+            f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({marks})",
+            SPEED_ONLY_INDEXES,
+        ) as cursor:
+            row = await cursor.fetchone()
+    except sqlite3.OperationalError:
+        log.warning("housekeeping: SQLite without dbstat; the size cap counts every index")
+        return 0
+    return int(row[0]) if row else 0
 
 
 async def existing_tables(connection: aiosqlite.Connection, names: Iterable[str]) -> set[str]:
@@ -461,7 +483,8 @@ async def enforce_message_db_cap(
 ) -> StepReport:
     """Step 4: while the live size of ``messages.db`` is over its cap, evict fairly.
 
-    Each batch takes the 1000 oldest messages of the heaviest sender (most text, then
+    The live size leaves out indexes kept only for speed (``SPEED_ONLY_INDEXES``). Each
+    batch takes the 1000 oldest messages of the heaviest sender (most text, then
     most rows) in one transaction with the orphaned reactions/pins (and, when that alone
     freed no page, a merge of the search index). It stops under the cap, on an empty
     table, or when a batch freed no page. Then VACUUM and truncate the WAL so the file
