@@ -351,6 +351,32 @@ async def test_readers_cannot_write_and_settings_are_applied(tmp_path: Path) -> 
         await database.close()
 
 
+async def test_commits_leave_checkpoints_to_the_background(tmp_path: Path) -> None:
+    """A commit never copies the WAL into the file itself (that fsync would stall every
+    send waiting on it); a checkpoint after the writes does."""
+    path = tmp_path / "m.db"
+    database = Database(path, discover("minimost.migrations.messages"))
+    await database.open()
+    try:
+        async with database.writer() as writer, writer.execute("PRAGMA wal_autocheckpoint") as cur:
+            assert (await cur.fetchone())[0] == 0
+        database.checkpointed.clear()
+        async with database.transaction() as connection:
+            await connection.executemany(
+                "INSERT INTO messages (channel, sender, content, ts) VALUES ('general', ?, ?, ?)",
+                [("alice", f"message {n} " + "x" * 500, float(n)) for n in range(3000)],
+            )
+        await asyncio.wait_for(database.checkpointed.wait(), 10)
+        # Read the file alone, ignoring the WAL: the checkpoint put the rows there.
+        in_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            assert in_file.execute("SELECT COUNT(*) FROM messages").fetchone() == (3000,)
+        finally:
+            in_file.close()
+    finally:
+        await database.close()
+
+
 async def test_stores_are_closed_when_the_app_stops(make_app: AppFactory) -> None:
     app = make_app()
     async with app.test_app():

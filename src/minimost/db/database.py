@@ -4,11 +4,17 @@ All writes go through the one writer (serialized by a lock), so SQLite never see
 writers fight over its lock; readers run in parallel thanks to WAL. Foreign keys stay
 off: the original tables declare references that old data does not always honour
 (replies to purged messages), and enforcing them now would make retention fail.
+
+Checkpoints (copying the WAL back into the database file, with an fsync) run on a
+connection of their own, about once a second after writes, instead of inside the
+commit that happens to cross SQLite's automatic threshold: that commit, and every
+send waiting on it, used to stall for the length of the fsync.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +29,7 @@ from .migrate import Migration, apply_migrations
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+CHECKPOINT_EVERY_SECONDS = 1.0
 
 T = TypeVar("T")
 
@@ -58,6 +65,10 @@ class Database:
         self._write_lock = asyncio.Lock()
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._checkpoints: asyncio.Task[None] | None = None
+        self._written = asyncio.Event()
+        self.checkpointed = asyncio.Event()
 
     @property
     def is_open(self) -> bool:
@@ -75,17 +86,28 @@ class Database:
             await writer.execute("PRAGMA journal_mode = WAL")
             await writer.execute("PRAGMA synchronous = NORMAL")
             await apply_migrations(writer, self.path, self.migrations)
+            await writer.execute("PRAGMA wal_autocheckpoint = 0")
             for _ in range(self.reader_count):
                 reader = await _connect(self.path)
                 await reader.execute("PRAGMA query_only = ON")
                 self._all_readers.append(reader)
                 self._readers.put_nowait(reader)
+            self._checkpointer = await _connect(self.path)
+            self._checkpoints = asyncio.create_task(self._checkpoint_after_writes())
         except BaseException:
             await self.close()
             raise
 
     async def close(self) -> None:
         """Close every connection; an unclosed aiosqlite thread would hang the process exit."""
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoints
+            self._checkpoints = None
+        if self._checkpointer is not None:
+            checkpointer, self._checkpointer = self._checkpointer, None
+            await checkpointer.close()
         readers, self._all_readers = self._all_readers, []
         self._readers = asyncio.Queue()
         for reader in readers:
@@ -136,7 +158,33 @@ class Database:
         if self._writer is None:
             raise RuntimeError(f"database {self.path.name} is not open")
         async with self._write_lock:
-            yield self._writer
+            try:
+                yield self._writer
+            finally:
+                self._written.set()
+
+    async def checkpoint(self) -> None:
+        """Copy what the WAL holds into the database file, without waiting for anyone.
+
+        A passive checkpoint never blocks the writer or the readers; what a reader still
+        needs stays in the WAL for the next one.
+        """
+        if self._checkpointer is None:
+            raise RuntimeError(f"database {self.path.name} is not open")
+        self._written.clear()
+        try:
+            await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except (sqlite3.Error, ValueError):
+            log.debug("checkpoint of %s deferred", self.path.name, exc_info=True)
+            self._written.set()
+            return
+        self.checkpointed.set()
+
+    async def _checkpoint_after_writes(self) -> None:
+        while True:
+            await self._written.wait()
+            await asyncio.sleep(CHECKPOINT_EVERY_SECONDS)
+            await self.checkpoint()
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
