@@ -529,7 +529,8 @@ def markdown(results: dict[str, Any]) -> str:
             else ""
         ),
         "",
-        "Ours: Hypercorn with `hypercorn.toml` (one uvloop worker), websocket `/ws`, JSON API. "
+        "Ours: Hypercorn with `hypercorn.toml` (one uvloop worker), websocket `/ws`; messages "
+        "sent as `message.send` frames on the sender's websocket, as its page sends text. "
         "0.0.4: Gunicorn with `minimost.gunicorn_conf` (gthread, "
         "`max(2, cores)` workers × 100 threads), SSE `/events`, `POST /send/<channel>` as "
         "multipart form with its session cookie, as its page sends. Both without TLS "
