@@ -1,10 +1,11 @@
-"""The hub hands a commit's events to each connection in order, each to whoever may see it."""
+"""The hub: a commit's events reach each connection in order, each to whoever may see it;
+heartbeats go out in parts."""
 
 from __future__ import annotations
 
 from minimost.realtime import Audience, Event
 from minimost.realtime.access import Access
-from minimost.realtime.hub import Connection, Hub
+from minimost.realtime.hub import CLOSE_HEARTBEAT, Connection, Hub
 
 
 def hub_with(*usernames: str) -> tuple[Hub, dict[str, Connection]]:
@@ -54,3 +55,16 @@ async def test_delivering_together_or_one_by_one_gives_everyone_the_same() -> No
     for event in BATCH:
         hub.deliver([event])
     assert {name: queued_ids(c) for name, c in connections.items()} == EXPECTED
+
+
+async def test_a_heartbeat_in_parts_pings_each_connection_once_a_round() -> None:
+    hub, connections = hub_with("alice", "bob", "carol")
+    for part in range(2):
+        hub.beat(part, 2)
+    pings = {name: connection.queue.qsize() for name, connection in connections.items()}
+    assert pings == {"alice": 1, "bob": 1, "carol": 1}
+    # No pong comes back: after two more rounds every connection is closed.
+    for _ in range(2):
+        for part in range(2):
+            hub.beat(part, 2)
+    assert all(connection.close_code == CLOSE_HEARTBEAT for connection in connections.values())

@@ -90,10 +90,18 @@ def register(app: Quart, runtime: Runtime) -> None:
 
 
 async def _heartbeat(hub: Hub, interval: float) -> None:
-    """Hypercorn's own pings never time a peer out, so the app pings and counts pongs."""
+    """Hypercorn's own pings never time a peer out, so the app pings and counts pongs.
+
+    Each connection is pinged once per ``interval``, but not all at the same moment: a
+    thousand pongs arriving together kept the loop busy for tens of milliseconds, and
+    any message sent meanwhile waited. A long interval is split into one-second parts.
+    """
+    parts = max(1, int(interval))
+    part = 0
     while True:
-        await asyncio.sleep(interval)
-        hub.beat()
+        await asyncio.sleep(interval / parts)
+        hub.beat(part, parts)
+        part = (part + 1) % parts
 
 
 FEATURE = Feature("realtime", register)

@@ -217,9 +217,12 @@ class Hub:
             if connection.sid in ended:
                 connection.close(CLOSE_SIGNED_OUT, "signed out")
 
-    def beat(self) -> None:
-        """Ping everyone; close those that missed the last two pings."""
+    def beat(self, part: int = 0, parts: int = 1) -> None:
+        """Ping one part of the connections (each connection's id fixes its part); close
+        those that missed their last two pings."""
         for connection in self.connections:
+            if connection.id % parts != part:
+                continue
             if connection.missed_pings >= 2:
                 connection.close(CLOSE_HEARTBEAT, "heartbeat timeout")
                 continue
