@@ -68,3 +68,33 @@ async def test_a_heartbeat_in_parts_pings_each_connection_once_a_round() -> None
         for part in range(2):
             hub.beat(part, 2)
     assert all(connection.close_code == CLOSE_HEARTBEAT for connection in connections.values())
+
+
+async def test_the_readers_of_an_item_are_exactly_those_allowed_to_see_it() -> None:
+    access = Access(("general",))
+    access.set_private_members("private:1", {"alice": None, "bob": 100.0})
+    access.set_private_members("private:2", {"carol": 20.0})
+    users = ["alice", "bob", "carol", "dave"]
+    audiences = [
+        Audience(channel="general"),
+        Audience(channel="private:1"),
+        Audience(channel="private:2"),
+        Audience(channel="private:3"),
+        Audience(channel="dm:alice:carol"),
+        Audience(channel="dm:alice:bob:dave"),
+        Audience(channel="dm:alice"),
+        Audience(channel="retired"),
+        Audience(username="bob"),
+        Audience.everyone(),
+    ]
+    for audience in audiences:
+        for ts in (None, 10.0, 20.0, 99.9, 100.0, 150.0):
+            readers = access.readers(audience, ts)
+            allowed = {name for name in users if access.can_see(name, audience, ts)}
+            named = set(users) if readers is None else set(readers) & set(users)
+            assert named == allowed, (audience, ts)
+    # A late joiner's start decides from when a run of items has one set of readers.
+    assert access.readers_fixed_from(Audience(channel="private:1")) == 100.0
+    assert access.readers_fixed_from(Audience(channel="general")) == float("-inf")
+    access.set_private_members("private:1", {"alice": None})
+    assert access.readers_fixed_from(Audience(channel="private:1")) == float("-inf")

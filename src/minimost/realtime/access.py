@@ -7,6 +7,8 @@ and kept current by the actions that change membership.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import aiosqlite
 
 from .events import Audience
@@ -18,6 +20,9 @@ class Access:
     def __init__(self, public_channels: tuple[str, ...]) -> None:
         self.public = frozenset(public_channels)
         self._private: dict[str, dict[str, float | None]] = {}
+        # Per private channel, the latest moment a member's view begins: from then on
+        # every member sees everything, whatever its time.
+        self._latest_start: dict[str, float] = {}
 
     async def load_private_members(self, connection: aiosqlite.Connection) -> None:
         async with connection.execute(
@@ -27,10 +32,15 @@ class Access:
         members: dict[str, dict[str, float | None]] = {}
         for channel_id, username, history_start in rows:
             members.setdefault(f"private:{channel_id}", {})[username] = history_start
-        self._private = members
+        self._private = {}
+        self._latest_start = {}
+        for channel, channel_members in members.items():
+            self.set_private_members(channel, channel_members)
 
     def set_private_members(self, channel: str, members: dict[str, float | None]) -> None:
         self._private[channel] = dict(members)
+        starts = [start for start in members.values() if start is not None]
+        self._latest_start[channel] = max(starts, default=float("-inf"))
 
     def private_channels_of(self, username: str) -> list[tuple[str, float | None]]:
         """The private channels the user is in, with when their view of each begins."""
@@ -59,11 +69,31 @@ class Access:
             return start is None or ts is None or ts >= start  # type: ignore[operator]
         return False
 
-    def same_for_any_time(self, audience: Audience) -> bool:
-        """Whether who may see this audience's items is the same whatever their time
-        (only a private channel's late joiners make it depend on when)."""
+    def readers_fixed_from(self, audience: Audience) -> float:
+        """From what time on who may see this audience's items no longer depends on the
+        item's time (only a private channel's late joiners make it depend on when)."""
         channel = audience.channel
-        return channel is None or not channel.startswith("private:")
+        if channel is None or not channel.startswith("private:"):
+            return float("-inf")
+        return self._latest_start.get(channel, float("-inf"))
+
+    def readers(self, audience: Audience, ts: float | None = None) -> Collection[str] | None:
+        """The users who may see an item for this audience at ``ts``; None for every
+        signed-in user. Delivery asks this once per item, not once per connection."""
+        channel = audience.channel
+        if channel is None:
+            return None if audience.username is None else (audience.username,)
+        if channel in self.public:
+            return None
+        if channel.startswith("dm:"):
+            participants = channel.split(":")[1:]
+            return participants if len(participants) >= 2 else ()
+        members = self._private.get(channel)
+        if members is None or not channel.startswith("private:"):
+            return ()
+        if ts is None or ts >= self._latest_start.get(channel, float("-inf")):
+            return members.keys()
+        return [name for name, start in members.items() if start is None or ts >= start]
 
     def can_see(self, username: str, audience: Audience, ts: float | None = None) -> bool:
         if audience.channel is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,13 +170,15 @@ class Hub:
                 connection.offer(item)
             return
         shares: dict[Connection, list[Frame]] = {}
-        index = 0
-        while index < len(items):
+        index, count = 0, len(items)
+        while index < count:
             item = items[index]
             run_end = index + 1
-            if self.access.same_for_any_time(item.audience):
-                while run_end < len(items) and self._same_audience(items[run_end], item):
-                    run_end += 1
+            if isinstance(item, Event):
+                fixed_from = self.access.readers_fixed_from(item.audience)
+                if item.ts >= fixed_from:
+                    while run_end < count and self._joins_run(items[run_end], item, fixed_from):
+                        run_end += 1
             run = items[index:run_end]
             for connection in self._audience_of(item):
                 share = shares.get(connection)
@@ -189,26 +191,26 @@ class Hub:
             connection.offer_all(share)
 
     @staticmethod
-    def _same_audience(item: Event | Signal, first: Event | Signal) -> bool:
-        if isinstance(item, Signal) or isinstance(first, Signal):
-            return False
-        return item.audience == first.audience
+    def _joins_run(item: Event | Signal, first: Event, fixed_from: float) -> bool:
+        """Whether an item has the same readers as the run ``first`` starts."""
+        return isinstance(item, Event) and item.audience == first.audience and item.ts >= fixed_from
 
-    def _audience_of(self, item: Event | Signal) -> Iterable[Connection]:
+    def _audience_of(self, item: Event | Signal) -> list[Connection]:
         """The connections allowed to see one item."""
         if isinstance(item, Event):
-            audience, ts, exclude = item.audience, item.ts, None
+            readers = self.access.readers(item.audience, item.ts)
+            exclude = None
         else:
-            audience, ts, exclude = item.audience, None, item.exclude
-        if audience.channel is None and audience.username is not None:
-            targets: Iterable[Connection] = self._by_user.get(audience.username, ())
-        else:
-            targets = self.connections
-        can_see = self.access.can_see
+            readers = self.access.readers(item.audience)
+            exclude = item.exclude
+        if readers is None:
+            return [connection for connection in self.connections if connection.username != exclude]
+        by_user = self._by_user
         return [
             connection
-            for connection in targets
-            if connection.username != exclude and can_see(connection.username, audience, ts)
+            for username in readers
+            if username != exclude and username in by_user
+            for connection in by_user[username]
         ]
 
     def close_sessions(self, username: str, sids: list[str]) -> None:
