@@ -86,6 +86,26 @@ async def test_bad_messages_are_refused_and_nothing_is_stored(
     assert [m for m in await page(alice, "general") if m["sender"] == "alice"] == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"content": "half an emoji \\ud83d"}',  # a lone surrogate: no UTF-8 text holds it
+        '{"content": "fine", "reply_to": NaN}',
+        '{"content": "fine", "reply_to": Infinity}',
+    ],
+)
+async def test_json_no_database_could_hold_is_refused_as_bad_json(app: Quart, body: str) -> None:
+    alice = await sign_up(app, "alice")
+    response = await alice.api(
+        "POST",
+        "/api/channels/general/messages",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert await error_of(response) == (400, "Send a JSON object.")
+    assert [m for m in await page(alice, "general") if m["sender"] == "alice"] == []
+
+
 async def test_the_limit_is_exactly_ten_thousand_characters(app: Quart) -> None:
     alice = await sign_up(app, "alice")
     assert (await send(alice, "general", "y" * 10_000)).status_code == 201

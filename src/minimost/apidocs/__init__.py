@@ -14,6 +14,7 @@ from quart import Blueprint, Quart, render_template
 from quart_schema import QuartSchema, RequestSchemaValidationError, hide
 
 from ..features import Feature
+from ..jsoncodec import encode_json_with_orjson
 from ..runtime import Runtime
 from .openapi import MiniMostOpenAPI
 from .validation import JsonRequest, refuse_invalid_request
@@ -47,6 +48,7 @@ def register(app: Quart, runtime: Runtime) -> None:
         info={"title": "MiniMost API", "version": runtime.version, "description": DESCRIPTION},
         openapi_provider_class=MiniMostOpenAPI,
     )
+    encode_json_with_orjson(app)  # after QuartSchema, which installs the provider it wraps
     _encode_answers_with_pydantic(app)
     app.register_error_handler(RequestSchemaValidationError, refuse_invalid_request)
     app.register_blueprint(blueprint)

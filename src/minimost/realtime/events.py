@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ..jsoncodec import compact
 from .wire import text_frame
 
-
-def compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+__all__ = ["Audience", "Event", "Signal", "compact"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 from quart import Blueprint, abort, websocket
 
 from ..auth import sessions
+from ..jsoncodec import parse
 from ..runtime import Runtime, get_runtime
 from ..security import passive
 from . import store
@@ -183,8 +183,8 @@ async def _read(runtime: Runtime, connection: Connection) -> None:
             return
         connection.missed_pings = 0
         try:
-            frame: Any = json.loads(text)
-        except (ValueError, TypeError):
+            frame: Any = parse(text)
+        except ValueError:
             frame = None
         kind = frame.get("type") if isinstance(frame, dict) else None
         if kind not in realtime.unmetered_frames:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import aiosqlite
 
+from ..jsoncodec import compact, parse
 from .events import Audience, Event
 
 APPEND = "INSERT INTO events (ts, type, channel, username, payload) VALUES (?, ?, ?, ?, ?)"
 
 
 def _append_row(name: str, audience: Audience, data: dict, now: float) -> tuple:
-    payload = json.dumps(data, separators=(",", ":"))
+    payload = compact(data)
     return (now, name, audience.channel, audience.username, payload)
 
 
@@ -57,9 +57,7 @@ async def after(
         (after_id, until_id, limit),
     ) as cursor:
         rows = await cursor.fetchall()
-    return [
-        Event(row[0], row[2], Audience(row[3], row[4]), json.loads(row[5]), row[1]) for row in rows
-    ]
+    return [Event(row[0], row[2], Audience(row[3], row[4]), parse(row[5]), row[1]) for row in rows]
 
 
 async def prune_before(connection: aiosqlite.Connection, cutoff_ts: float) -> int:

@@ -1,0 +1,54 @@
+"""JSON in and out with orjson, for the API, the websocket and the event log.
+
+Every message is encoded for the event log, for its live frame and for API answers, and
+every frame a client sends is parsed: orjson does each several times faster than the
+standard library. Parsing is also stricter, and that is wanted: ``NaN``, ``Infinity``
+and a lone surrogate escape (``"\\ud800"``, text no UTF-8 database or socket can hold)
+are refused as bad JSON instead of failing later as a server error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from quart import Quart
+from quart.json.provider import DefaultJSONProvider
+
+DecodeError = orjson.JSONDecodeError
+
+
+def compact(value: Any) -> str:
+    """JSON text with no spaces and non-ASCII text as is (the websocket frames and log)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def parse(text: str | bytes) -> Any:
+    """Parse JSON text; raises ``DecodeError`` (a ``ValueError``) on anything not JSON."""
+    return orjson.loads(text)
+
+
+class JsonProvider(DefaultJSONProvider):
+    """Quart's JSON (``jsonify``, request bodies, templates' ``tojson``) through orjson.
+
+    Types orjson does not know go to the provider it replaces (quart-schema's, which
+    knows pydantic models)."""
+
+    def __init__(self, app: Quart, fallback: DefaultJSONProvider) -> None:
+        super().__init__(app)
+        self._fallback = fallback.default
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        option = orjson.OPT_NON_STR_KEYS
+        if kwargs.get("indent"):
+            option |= orjson.OPT_INDENT_2
+        if kwargs.get("sort_keys"):
+            option |= orjson.OPT_SORT_KEYS
+        return orjson.dumps(obj, default=self._fallback, option=option).decode()
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return orjson.loads(s)
+
+
+def encode_json_with_orjson(app: Quart) -> None:
+    app.json = JsonProvider(app, app.json)  # type: ignore[arg-type]
