@@ -93,3 +93,41 @@ def test_text_that_cannot_hold_a_link_renders_as_the_full_parser_renders_it() ->
         assert markdown._PARSER_WITHOUT_LINKS.render(text) == full, text
         checked += 1
     assert checked > 2500
+
+
+def test_plain_text_skips_the_parser_only_where_the_parser_would_change_nothing() -> None:
+    plain_pieces = ["word", "Word", "3", "12", "café", "日本語", "ﬁ", "²", *"!\"#$%'(),;=?[]^{|}"]
+    other_pieces = [
+        *"*_~`\\&<>-+.:/@",
+        "1)",
+        "1.",
+        "localhost",
+        "\u00a0",
+        "\t",
+        "\n",
+        "\x00",
+        "🙂",
+        "&amp;",
+    ]
+    rng = random.Random(7)
+    plain = 0
+    for _ in range(5000):
+        text = "".join(
+            rng.choice(plain_pieces if rng.random() < 0.85 else other_pieces)
+            + rng.choice(["", " ", "  "])
+            for _ in range(rng.randint(1, 8))
+        )
+        if rng.random() < 0.5:
+            text = text.strip(" ")
+        assert markdown.render(text) == markdown._render_markdown(text), repr(text)
+        plain += markdown._PLAIN.fullmatch(text) is not None
+    assert plain > 500, "the fast path is taken for plain text"
+    for mark in "*_~`\\&<>-+.:/@)":
+        for text in (
+            f"x{mark}y{mark}z",
+            f"x {mark}{mark}y{mark}{mark} z",
+            f"1{mark} x",
+            f"a{mark}",
+        ):
+            assert markdown.render(text) == markdown._render_markdown(text), repr(text)
+    assert markdown.render("lunch at 12? (or 1)") == "<p>lunch at 12? (or 1)</p>"

@@ -33,6 +33,12 @@ _PARSER = MarkdownIt("zero", {"breaks": True, "linkify": True, "html": False}).e
 # ``. : / @`` and no "localhost" renders the same either way.
 _PARSER_WITHOUT_LINKS = MarkdownIt("zero", {"breaks": True, "html": False}).enable(_RULES)
 _LINK_MARKS = frozenset(".:/@")
+# One line of letters, digits, spaces and punctuation no enabled rule reacts to (no
+# emphasis, code, escape, entity or list marks, no link marks, nothing HTML escapes),
+# starting with a letter or digit and not ending in a space, renders as that text in
+# one paragraph. Chat is full of such messages ("ok", "lunch at 12?"); they skip the
+# parser and the sanitizer, which together cost about 0.1 ms a message.
+_PLAIN = re.compile(r"(?!\d+\))[^\W_](?:[^\W_]|[ !\"#$%'(),;=?\[\]^{|}])*(?<! )")
 _TAGS = {"p", "br", "strong", "em", "s", "code", "pre", "ul", "ol", "li", "blockquote", "a"}
 _ATTRIBUTES = {"a": {"href"}, "code": {"class"}, "ol": {"start"}}
 _LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]{1,32}")
@@ -46,6 +52,12 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 def render(text: str) -> str:
     """The HTML clients insert for a message's text."""
+    if _PLAIN.fullmatch(text) and not _could_hold_a_link(text):
+        return f"<p>{text}</p>"
+    return _render_markdown(text)
+
+
+def _render_markdown(text: str) -> str:
     parser = _PARSER if _could_hold_a_link(text) else _PARSER_WITHOUT_LINKS
     rendered = parser.render(text)
     return nh3.clean(
