@@ -70,7 +70,6 @@ async def send_message(
             raise ApiError(400, "bad_request", "client_id must be 1–64 characters.")
         html = await _rendered(text)
         mentioned = await resolve_mentions(runtime, channel, text) if text else []
-        uploads_dir = runtime.data_root.uploads_dir
 
         def write(changes: ChangesNow) -> tuple[list[dict[str, Any]], bool]:
             connection = changes.connection
@@ -112,7 +111,7 @@ async def send_message(
                 store.remember_dm_now(connection, channel, dm_participants(channel))
             store.advance_watermark_now(connection, sender, channel, now)
             if upload is not None:
-                upload.keep(uploads_dir)
+                upload.keep(runtime.data_root.uploads_dir)
             for message in messages:
                 changes.record("message.created", Audience(channel=channel), message)
             return messages, True
