@@ -15,8 +15,6 @@ import orjson
 from quart import Quart
 from quart.json.provider import DefaultJSONProvider
 
-DecodeError = orjson.JSONDecodeError
-
 
 def compact(value: Any) -> str:
     """JSON text with no spaces and non-ASCII text as is (the websocket frames and log)."""
@@ -24,7 +22,7 @@ def compact(value: Any) -> str:
 
 
 def parse(text: str | bytes) -> Any:
-    """Parse JSON text; raises ``DecodeError`` (a ``ValueError``) on anything not JSON."""
+    """Parse JSON text; raises a ``ValueError`` on anything not JSON."""
     return orjson.loads(text)
 
 

@@ -16,9 +16,9 @@ from quart import Quart
 
 from ..api import ApiError
 from ..apidocs.validation import describe
+from ..jsoncodec import compact
 from ..ratelimits import charge, rate_limit_message
 from ..realtime import Connection, realtime_of
-from ..realtime.events import compact
 from ..runtime import Runtime
 from . import actions
 from .schemas import NewMessage

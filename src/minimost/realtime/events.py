@@ -9,8 +9,6 @@ from typing import Any
 from ..jsoncodec import compact
 from .wire import text_frame
 
-__all__ = ["Audience", "Event", "Signal", "compact"]
-
 
 @dataclass(frozen=True)
 class Audience:

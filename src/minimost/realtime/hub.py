@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..jsoncodec import compact
 from .access import Access
-from .events import Event, Signal, compact
+from .events import Event, Signal
 from .wire import Corked, Wire, text_frame
 
 CLOSE_RESYNC = 4000

@@ -20,11 +20,10 @@ from urllib.parse import urlsplit
 from quart import Blueprint, abort, websocket
 
 from ..auth import sessions
-from ..jsoncodec import parse
+from ..jsoncodec import compact, parse
 from ..runtime import Runtime, get_runtime
 from ..security import passive
 from . import store
-from .events import compact
 from .hub import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TOO_MANY, Connection
 from .services import realtime_of
 from .wire import Wire, wire_of
