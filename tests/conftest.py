@@ -27,7 +27,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A developer's own MINIMOST_* variables must never leak into a test."""
+    """A developer's own MINIMOST_* variables must never leak into a test; every app a
+    test builds holds its JSON answers to their documented models."""
     for name in (
         "MINIMOST_DATA_DIR",
         "MINIMOST_SETTINGS",
@@ -35,6 +36,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "MINIMOST_SKIP_CLEANUP",
     ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MINIMOST_CHECK_ANSWERS", "1")
     return
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from quart import Quart
 
-from minimost.schemas import NO_BODY_ATTRIBUTE
+from minimost.schemas import NO_BODY_ATTRIBUTE, ResponseBody, answer
 from minimost.version import read_version
-from tests.conftest import UserClient, sign_up
+from tests.conftest import AppFactory, UserClient, sign_up
 
 BODY_METHODS = {"POST", "PATCH", "PUT"}
 DOCS_PAGE = "/api/docs"
@@ -47,7 +47,7 @@ async def test_every_api_route_is_documented_with_its_answers(app: Quart) -> Non
         for path, method, _ in operations
         if method.lower() not in spec["paths"].get(path, {})
     ]
-    assert missing == [], "routes without a schema: validate_response / no_content / ..."
+    assert missing == [], "routes without a schema: answer / no_content / ..."
     for path, method, _ in operations:
         operation = spec["paths"][path][method.lower()]
         answers = {int(status) for status in operation["responses"]}
@@ -242,3 +242,58 @@ def test_swagger_ui_is_vendored_with_its_licence_and_version() -> None:
     assert (SWAGGER_UI / "VERSION").read_text().strip() == f"swagger-ui-dist {version[1]}"
     assert "Apache License" in (SWAGGER_UI / "LICENSE").read_text(encoding="utf-8")
     assert (SWAGGER_UI / "swagger-ui-bundle.js").stat().st_size > 500_000
+
+
+class Greeting(ResponseBody):
+    text: str
+    ok: bool = True
+
+
+@pytest.mark.parametrize(
+    ("answer_body", "status"),
+    [
+        ({"text": "hi", "ok": True}, 200),
+        ({"text": "hi", "ok": True, "surprise": 1}, 500),  # a key the schema does not declare
+        ({"text": "hi"}, 500),  # a default the model would add and the handler left out
+        ({"text": 5, "ok": True}, 500),  # a type the schema does not allow
+    ],
+)
+async def test_under_test_every_answer_is_exactly_what_its_schema_publishes(
+    make_app: AppFactory, answer_body: dict[str, Any], status: int
+) -> None:
+    app = make_app()
+
+    @app.get("/api/greeting")
+    @answer(Greeting)
+    async def greeting() -> dict[str, Any]:
+        return answer_body
+
+    async with app.test_app():
+        alice = await sign_up(app, "alice")
+        response = await alice.get("/api/greeting")
+        assert response.status_code == status
+        if status == 200:
+            assert await response.get_json() == answer_body
+
+
+async def test_answers_are_sent_as_built_and_the_same_whether_checked_or_not(
+    make_app: AppFactory,
+) -> None:
+    """Outside the test suite answers are not validated per request; what clients get
+    must not depend on it."""
+    pages = []
+    for check, name in ((True, "alice"), (False, "bob")):
+        app = make_app(config={"CHECK_ANSWERS": check})
+        async with app.test_app():
+            user = await sign_up(app, name)
+            if check:
+                await user.api("POST", "/api/channels/general/messages", json={"content": "**hi**"})
+            response = await user.get("/api/channels/general/messages")
+            assert response.status_code == 200
+            pages.append((await response.get_json())["messages"])
+    checked, unchecked = pages
+    assert checked == unchecked[: len(checked)]
+    assert [m["content"] for m in unchecked[len(checked) :]] == [
+        "Welcome to MiniMost, bob! 👋 Say hello 👋"
+    ]
+    assert checked[-1]["html"] == "<p><strong>hi</strong></p>"

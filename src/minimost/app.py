@@ -83,6 +83,7 @@ def create_app(
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=1),
         TLS=tls if tls is not None else not os.environ.get("MINIMOST_SKIP_TLS"),
         HOUSEKEEPING=not os.environ.get("MINIMOST_SKIP_CLEANUP"),
+        CHECK_ANSWERS=bool(os.environ.get("MINIMOST_CHECK_ANSWERS")),
         HOUSEKEEPING_FIRST_RUN_SECONDS=5.0,
         HOUSEKEEPING_INTERVAL_HOURS=24.0,
     )

@@ -1,16 +1,18 @@
 """What every JSON route shares in its declared schemas: base models, the error body,
-and markers for answers quart-schema cannot validate (no body, a file, a multipart form).
+the answers a route documents, and markers for bodies and answers that are not JSON
+(no body, a file, a multipart form).
 
-A route declares its schemas with quart-schema's decorators, placed after the route
-and its guards, nearest the handler::
+A route declares its schemas after the route and its guards, nearest the handler:
+quart-schema's ``validate_request`` / ``validate_querystring`` for what it accepts, and
+``answer`` for what it sends::
 
     @blueprint.put("/override")
     @validate_request(OverrideChange)
-    @validate_response(OverrideShown)
-    async def put_override(data: OverrideChange) -> OverrideShown: ...
+    @answer(OverrideShown)
+    async def put_override(data: OverrideChange) -> dict[str, Any]: ...
 
-Every ``/api/`` route needs at least one documented answer (``validate_response``,
-``no_content`` or ``file_response``) and every ``POST``/``PATCH``/``PUT`` a declared body
+Every ``/api/`` route needs at least one documented answer (``answer``, ``no_content``
+or ``file_response``) and every ``POST``/``PATCH``/``PUT`` a declared body
 (``validate_request``, ``multipart_form`` or ``no_body``); tests/test_openapi.py walks the
 URL map and fails on a route that has none.
 """
@@ -26,6 +28,7 @@ from quart import request
 from quart_schema.conversion import model_load
 from quart_schema.validation import (
     QUART_SCHEMA_REQUEST_ATTRIBUTE,
+    QUART_SCHEMA_RESPONSE_ATTRIBUTE,
     DataSource,
     RequestSchemaValidationError,
 )
@@ -79,6 +82,31 @@ class ErrorBody(ResponseBody):
 
 class Done(ResponseBody):
     ok: Literal[True] = True
+
+
+def answer(model: type[BaseModel], status: int = 200) -> Callable[[F], F]:
+    """Document the JSON a route answers with ``status`` (for /openapi.json).
+
+    The handler's dict is sent as it is. Validating it on every request would cost a
+    page of messages a third of a millisecond, to catch only our own mistakes; instead
+    the test suite (``CHECK_ANSWERS``) holds every answer to its model, exactly
+    (``apidocs.answers``), so the published schema cannot fall behind what clients get.
+    """
+
+    def decorator(view: F) -> F:
+        schemas = dict(getattr(view, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {}))
+        schemas[status] = (model, None)
+        setattr(view, QUART_SCHEMA_RESPONSE_ATTRIBUTE, schemas)
+        return view
+
+    return decorator
+
+
+def documented_answer(view: Callable[..., Any], status: int) -> type[BaseModel] | None:
+    """The model a view documents for an answer with ``status``, if any."""
+    schemas = getattr(view, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {})
+    model = schemas.get(status, (None, None))[0]
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 def no_content(view: F) -> F:

@@ -43,7 +43,7 @@ def chromium_path() -> str:
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path / "data")
+    server = LiveServer(tmp_path / "data", check_answers=True)
     server.start()
     yield server
     server.close()

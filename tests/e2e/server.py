@@ -43,8 +43,10 @@ class LiveServer:
         settings: dict[str, Any] | None = None,
         tls: bool = True,
         log_path: Path | None = None,
+        check_answers: bool = False,
     ) -> None:
         self.data_dir = data_dir
+        self.check_answers = check_answers
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.tls = tls
         self.settings = {"stun_port": 0, **(settings or {})}
@@ -87,6 +89,8 @@ class LiveServer:
         )
         if not self.tls:
             env["MINIMOST_SKIP_TLS"] = "1"
+        if self.check_answers:
+            env["MINIMOST_CHECK_ANSWERS"] = "1"
         return env
 
     def start(self, timeout: float = 30.0) -> None:

@@ -57,6 +57,7 @@ def previewing_server(tmp_path: Path, intranet: str) -> Iterator[LiveServer]:
     server = LiveServer(
         tmp_path / "data",
         settings={"link_preview_private_hosts": ["127.0.0.0/8"], "link_preview_ports": [port]},
+        check_answers=True,
     )
     server.start()
     yield server

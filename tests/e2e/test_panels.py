@@ -59,7 +59,7 @@ def body_background(page: Page) -> str:
 def plain_http_server(tmp_path: Path) -> Iterator[LiveServer]:
     """Plain HTTP on loopback is a secure context whose service worker the browser accepts
     (the TLS test server's certificate comes from a CA the browser does not trust)."""
-    server = LiveServer(tmp_path / "data", tls=False)
+    server = LiveServer(tmp_path / "data", tls=False, check_answers=True)
     server.start()
     yield server
     server.close()

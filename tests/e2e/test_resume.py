@@ -12,7 +12,7 @@ from tests.e2e.server import LiveServer, SignedInBrowser
 
 
 def test_resume_is_exact_across_a_server_restart(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path / "data", tls=False)
+    server = LiveServer(tmp_path / "data", tls=False, check_answers=True)
     server.start()
     try:
         alice = SignedInBrowser(server.url, "alice", GOOD_PASSWORD)

@@ -41,7 +41,7 @@ def test_signal_shuts_down_cleanly_within_seconds(live_server: LiveServer, sig: 
 
 
 def test_stun_answers_on_the_serving_loop(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path / "data", tls=False, settings={"stun_port": 0})
+    server = LiveServer(tmp_path / "data", tls=False, settings={"stun_port": 0}, check_answers=True)
     server.start()
     try:
         status, _body = fetch(f"{server.url}/login")

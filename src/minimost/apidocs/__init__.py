@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
 from quart import Blueprint, Quart, render_template
 from quart_schema import QuartSchema, RequestSchemaValidationError, hide
 
 from ..features import Feature
 from ..jsoncodec import encode_json_with_orjson
 from ..runtime import Runtime
+from .answers import check_answer
 from .openapi import MiniMostOpenAPI
 from .validation import JsonRequest, refuse_invalid_request
 
@@ -49,28 +49,28 @@ def register(app: Quart, runtime: Runtime) -> None:
         openapi_provider_class=MiniMostOpenAPI,
     )
     encode_json_with_orjson(app)  # after QuartSchema, which installs the provider it wraps
-    _encode_answers_with_pydantic(app)
+    _check_answers(app)
     app.register_error_handler(RequestSchemaValidationError, refuse_invalid_request)
     app.register_blueprint(blueprint)
 
 
-def _encode_answers_with_pydantic(app: Quart) -> None:
-    """Write a validated answer model straight to JSON with pydantic's own encoder.
+def _check_answers(app: Quart) -> None:
+    """With ``CHECK_ANSWERS`` on, hold every JSON answer to its documented model.
 
-    quart-schema would turn the model back into dicts and lists for Flask's encoder to
-    walk again (sorting keys): measured, that was a third of the CPU of a 100-message page.
-    The JSON is the same apart from key order and unescaped non-ASCII text.
+    Answers are otherwise sent as their handlers built them, encoded by orjson (the app's
+    JSON provider): no per-request validation, and no model to turn back into dicts.
     """
     make_response = app.make_response
 
-    async def answer_as_json(result: Any) -> Any:
+    async def checked_response(result: Any) -> Any:
         value, rest = (result[0], result[1:]) if isinstance(result, tuple) else (result, ())
-        if isinstance(value, BaseModel):
-            encoded = app.response_class(value.model_dump_json(), mimetype="application/json")
-            result = (encoded, *rest) if rest else encoded
+        if isinstance(value, dict | list):
+            status = rest[0] if rest and isinstance(rest[0], int) else 200
+            check_answer(value, status)
         return await make_response(result)
 
-    app.make_response = answer_as_json  # type: ignore[method-assign]
+    if app.config["CHECK_ANSWERS"]:
+        app.make_response = checked_response  # type: ignore[method-assign]
 
 
 FEATURE = Feature("apidocs", register)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response, request, send_file
-from quart_schema import validate_request, validate_response
+from quart_schema import validate_request
 
 from ..api import ApiError
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
-from ..schemas import Done, file_response, multipart_form, no_content
+from ..schemas import Done, answer, file_response, multipart_form, no_content
 from . import actions, sessions
 from .schemas import (
     Account,
@@ -36,13 +36,13 @@ def _refused(error: actions.AccountError) -> ApiError:
     return ApiError(error.status, code, str(error))
 
 
-@validate_response(Account)
+@answer(Account)
 async def get_account() -> Answer:
     return await actions.account_summary(get_runtime(), _signed_in().username)
 
 
 @validate_request(ProfileChange)
-@validate_response(Account)
+@answer(Account)
 async def update_account(data: ProfileChange) -> Answer:
     try:
         return await actions.update_profile(
@@ -53,7 +53,7 @@ async def update_account(data: ProfileChange) -> Answer:
 
 
 @multipart_form(AvatarForm)
-@validate_response(AvatarUploaded)
+@answer(AvatarUploaded)
 async def upload_avatar() -> Answer:
     files = await request.files
     upload = files.get("avatar")
@@ -72,7 +72,7 @@ async def delete_avatar() -> Response:
     return Response(status=204)
 
 
-@validate_response(UserDirectory)
+@answer(UserDirectory)
 async def list_users() -> Answer:
     """Everyone's public profile."""
     return {"users": await actions.user_directory(get_runtime())}
@@ -87,7 +87,7 @@ async def user_avatar(username: str) -> Response:
 
 
 @validate_request(PasswordChange)
-@validate_response(Done)
+@answer(Done)
 async def change_password(data: PasswordChange) -> Answer:
     try:
         await actions.change_password(
@@ -103,7 +103,7 @@ async def change_password(data: PasswordChange) -> Answer:
 
 
 @validate_request(AccountDeletion)
-@validate_response(Done)
+@answer(Done)
 async def delete_account(data: AccountDeletion) -> Answer:
     """Delete your account, confirmed with your password."""
     try:

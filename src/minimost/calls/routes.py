@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint
-from quart_schema import validate_querystring, validate_request, validate_response
+from quart_schema import validate_querystring, validate_request
 
 from ..auth import sessions
 from ..runtime import get_runtime
-from ..schemas import no_body
+from ..schemas import answer, no_body
 from ..security import passive
 from .actions import CallService
 from .schemas import (
@@ -48,7 +48,7 @@ def _calls() -> CallService:
 
 @blueprint.post("/calls")
 @validate_request(NewCall)
-@validate_response(OneCall, 201)
+@answer(OneCall, 201)
 async def start_call(data: NewCall) -> tuple[Answer, int]:
     """Ring every other member of a DM or private channel."""
     return {"call": await _calls().start(_username(), data.channel)}, 201
@@ -57,7 +57,7 @@ async def start_call(data: NewCall) -> tuple[Answer, int]:
 @blueprint.get("/calls/current")
 @passive
 @validate_querystring(ChannelQuery)
-@validate_response(CurrentCall)
+@answer(CurrentCall)
 async def current_call(query_args: ChannelQuery) -> Answer:
     """The live call of a channel you read, if any."""
     return {"call": await _calls().current(_username(), query_args.channel)}
@@ -65,21 +65,21 @@ async def current_call(query_args: ChannelQuery) -> Answer:
 
 @blueprint.get("/calls/mine")
 @passive
-@validate_response(MyCalls)
+@answer(MyCalls)
 async def my_calls() -> Answer:
     return {"calls": await _calls().mine(_username())}
 
 
 @blueprint.get("/calls/<call_id>")
 @passive
-@validate_response(OneCall)
+@answer(OneCall)
 async def view_call(call_id: str) -> Answer:
     return {"call": await _calls().view(_username(), call_id)}
 
 
 @blueprint.post("/calls/<call_id>/accept")
 @no_body
-@validate_response(OneCall)
+@answer(OneCall)
 async def accept_call(call_id: str) -> Answer:
     """Answer a ring, walk into a live call of a channel you read, or rejoin."""
     return {"call": await _calls().accept(_username(), call_id)}
@@ -87,14 +87,14 @@ async def accept_call(call_id: str) -> Answer:
 
 @blueprint.post("/calls/<call_id>/reject")
 @no_body
-@validate_response(OneCall)
+@answer(OneCall)
 async def reject_call(call_id: str) -> Answer:
     return {"call": await _calls().reject(_username(), call_id)}
 
 
 @blueprint.post("/calls/<call_id>/leave")
 @no_body
-@validate_response(OneCall)
+@answer(OneCall)
 async def leave_call(call_id: str) -> Answer:
     """Hang up; leaving again is harmless."""
     return {"call": await _calls().leave(_username(), call_id)}
@@ -102,7 +102,7 @@ async def leave_call(call_id: str) -> Answer:
 
 @blueprint.post("/calls/<call_id>/invite")
 @validate_request(CallInvite)
-@validate_response(OneCall)
+@answer(OneCall)
 async def invite_to_call(call_id: str, data: CallInvite) -> Answer:
     """Ring someone into the call; they see the call, not the channel's messages."""
     return {"call": await _calls().invite(_username(), call_id, data.username)}
@@ -111,14 +111,14 @@ async def invite_to_call(call_id: str, data: CallInvite) -> Answer:
 @blueprint.post("/calls/<call_id>/heartbeat")
 @passive
 @no_body
-@validate_response(OneCall)
+@answer(OneCall)
 async def call_heartbeat(call_id: str) -> Answer:
     return {"call": await _calls().heartbeat(_username(), call_id)}
 
 
 @blueprint.post("/calls/<call_id>/screenshare")
 @validate_request(SharingChange)
-@validate_response(OneCall)
+@answer(OneCall)
 async def call_screenshare(call_id: str, data: SharingChange) -> Answer:
     """Say whether you share a screen in the call."""
     return {"call": await _calls().set_sharing(_username(), call_id, data.on)}
@@ -127,14 +127,14 @@ async def call_screenshare(call_id: str, data: SharingChange) -> Answer:
 @blueprint.get("/screenshares")
 @passive
 @validate_querystring(ChannelQuery)
-@validate_response(Screenshares)
+@answer(Screenshares)
 async def list_screenshares(query_args: ChannelQuery) -> Answer:
     return {"shares": await _calls().shares_in(_username(), query_args.channel)}
 
 
 @blueprint.post("/screenshares")
 @validate_request(NewScreenshare)
-@validate_response(OneScreenshare, 201)
+@answer(OneScreenshare, 201)
 async def start_screenshare(data: NewScreenshare) -> tuple[Answer, int]:
     """Share a screen with a channel's readers (outside any call)."""
     return {"share": await _calls().start_share(_username(), data.channel)}, 201
@@ -142,7 +142,7 @@ async def start_screenshare(data: NewScreenshare) -> tuple[Answer, int]:
 
 @blueprint.post("/screenshares/<share_id>/stop")
 @no_body
-@validate_response(OneScreenshare)
+@answer(OneScreenshare)
 async def stop_screenshare(share_id: str) -> Answer:
     return {"share": await _calls().stop_share(_username(), share_id)}
 
@@ -150,6 +150,6 @@ async def stop_screenshare(share_id: str) -> Answer:
 @blueprint.post("/screenshares/<share_id>/heartbeat")
 @passive
 @no_body
-@validate_response(OneScreenshare)
+@answer(OneScreenshare)
 async def screenshare_heartbeat(share_id: str) -> Answer:
     return {"share": await _calls().share_heartbeat(_username(), share_id)}

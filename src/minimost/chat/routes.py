@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response, send_file
-from quart_schema import validate_querystring, validate_request, validate_response
+from quart_schema import validate_querystring, validate_request
 
 from ..auth import sessions
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
 from ..schemas import (
+    answer,
     file_response,
     load_body,
     no_body,
@@ -55,13 +56,13 @@ def _username() -> str:
     return signed_in.username
 
 
-@validate_response(ChannelList)
+@answer(ChannelList)
 async def list_channels() -> Answer:
     return {"public": list(get_runtime().settings.channels)}
 
 
 @validate_querystring(HistoryQuery)
-@validate_response(MessagePage)
+@answer(MessagePage)
 async def channel_history(channel: str, query_args: HistoryQuery) -> Answer:
     messages = await actions.history(
         get_runtime(),
@@ -74,8 +75,8 @@ async def channel_history(channel: str, query_args: HistoryQuery) -> Answer:
 
 
 @validate_json_or_multipart(NewMessage, NewMessageForm)
-@validate_response(MessageSent, 201)
-@validate_response(MessageSent, 200)
+@answer(MessageSent, 201)
+@answer(MessageSent, 200)
 async def post_message(channel: str, data: NewMessage | None) -> tuple[Answer, int]:
     """Send a message: JSON, or a multipart form with files too."""
     runtime = get_runtime()
@@ -126,14 +127,14 @@ async def get_file(name: str) -> Response:
     return response
 
 
-@validate_response(OneMessage)
+@answer(OneMessage)
 async def get_message(message_id: int) -> Answer:
     message = await actions.message_by_id(get_runtime(), _username(), message_id)
     return {"message": message}
 
 
 @validate_request(MessageEdit)
-@validate_response(OneMessage)
+@answer(OneMessage)
 async def edit_message(message_id: int, data: MessageEdit) -> Answer:
     message = await actions.edit_message(get_runtime(), _username(), message_id, data.content)
     return {"message": message}
@@ -146,26 +147,26 @@ async def delete_message(message_id: int) -> Response:
 
 
 @no_body
-@validate_response(ReadPosition)
+@answer(ReadPosition)
 async def mark_read(channel: str) -> Answer:
     position = await reading.mark_read(get_runtime(), _username(), channel)
     return {"last_read_ts": position}
 
 
 @passive
-@validate_response(ReadState)
+@answer(ReadState)
 async def get_read_state(channel: str) -> Answer:
     return await reading.read_state(get_runtime(), _username(), channel)
 
 
 @passive
-@validate_response(UnreadCounts)
+@answer(UnreadCounts)
 async def unread() -> Answer:
     return {"channels": await reading.unread_counts(get_runtime(), _username())}
 
 
 @validate_querystring(SearchQuery)
-@validate_response(SearchResults)
+@answer(SearchResults)
 async def search_messages(query_args: SearchQuery) -> Answer:
     results = await search.search(
         get_runtime(),
@@ -180,7 +181,7 @@ async def search_messages(query_args: SearchQuery) -> Answer:
 
 
 @passive
-@validate_response(DirectMessages)
+@answer(DirectMessages)
 async def direct_messages() -> Answer:
     return {"dms": await actions.direct_messages(get_runtime(), _username())}
 
@@ -192,64 +193,64 @@ async def hide_dm(channel: str) -> Response:
     return Response(status=204)
 
 
-@validate_response(ReactionSet)
+@answer(ReactionSet)
 async def reaction_set() -> Answer:
     return {"reactions": list(reactions.reaction_set())}
 
 
 @no_body
-@validate_response(MessageReactions)
+@answer(MessageReactions)
 async def add_reaction(message_id: int, name: str) -> Answer:
     """Add my reaction (again is harmless); answers the message's reactions."""
     return await reactions.set_reaction(get_runtime(), _username(), message_id, name, present=True)
 
 
-@validate_response(MessageReactions)
+@answer(MessageReactions)
 async def remove_reaction(message_id: int, name: str) -> Answer:
     """Take my reaction back (if there is none, nothing changes)."""
     return await reactions.set_reaction(get_runtime(), _username(), message_id, name, present=False)
 
 
-@validate_response(Pins)
+@answer(Pins)
 async def channel_pins(channel: str) -> Answer:
     return {"pins": await pins.pins_of(get_runtime(), _username(), channel)}
 
 
 @no_body
-@validate_response(Pins)
+@answer(Pins)
 async def toggle_pin(message_id: int) -> Answer:
     """Pin a message, or unpin it if it is pinned; answers the channel's pins."""
     return {"pins": await pins.toggle_pin(get_runtime(), _username(), message_id)}
 
 
 @passive
-@validate_response(Mentions)
+@answer(Mentions)
 async def mentions() -> Answer:
     return {"mentions": await actions.unread_mentions(get_runtime(), _username())}
 
 
 @passive
-@validate_response(PrivateChannels)
+@answer(PrivateChannels)
 async def list_private_channels() -> Answer:
     return {"channels": await private.channels_of(get_runtime(), _username())}
 
 
 @validate_request(NewPrivateChannel)
-@validate_response(PrivateChannelAnswer, 201)
+@answer(PrivateChannelAnswer, 201)
 async def create_private_channel(data: NewPrivateChannel) -> tuple[Answer, int]:
     summary = await private.create(get_runtime(), _username(), data.name, data.members)
     return {"channel": summary}, 201
 
 
 @validate_request(PrivateChannelRename)
-@validate_response(PrivateChannelAnswer)
+@answer(PrivateChannelAnswer)
 async def rename_private_channel(channel_id: int, data: PrivateChannelRename) -> Answer:
     summary = await private.rename(get_runtime(), _username(), channel_id, data.name)
     return {"channel": summary}
 
 
 @validate_request(NewMember)
-@validate_response(PrivateChannelAnswer)
+@answer(PrivateChannelAnswer)
 async def add_private_member(channel_id: int, data: NewMember) -> Answer:
     summary = await private.add_member(get_runtime(), _username(), channel_id, data.username)
     return {"channel": summary}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint
-from quart_schema import validate_request, validate_response
+from quart_schema import validate_request
 
 from ..auth import sessions
 from ..runtime import get_runtime
+from ..schemas import answer
 from ..security import passive
 from .live import online_users
 from .schemas import OverrideChange, OverrideSet, OverrideShown, Presence
@@ -18,7 +19,7 @@ blueprint = Blueprint("presence", __name__, url_prefix="/api/presence")
 
 @blueprint.get("")
 @passive
-@validate_response(Presence)
+@answer(Presence)
 async def everyone() -> dict[str, Any]:
     runtime = get_runtime()
     return {"users": await online_users(runtime, runtime.services["presence"])}
@@ -26,7 +27,7 @@ async def everyone() -> dict[str, Any]:
 
 @blueprint.get("/override")
 @passive
-@validate_response(OverrideSet)
+@answer(OverrideSet)
 async def get_override() -> dict[str, Any]:
     signed_in = sessions.current()
     assert signed_in is not None
@@ -36,7 +37,7 @@ async def get_override() -> dict[str, Any]:
 
 @blueprint.put("/override")
 @validate_request(OverrideChange)
-@validate_response(OverrideShown)
+@answer(OverrideShown)
 async def put_override(data: OverrideChange) -> dict[str, Any]:
     signed_in = sessions.current()
     assert signed_in is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response
-from quart_schema import validate_querystring, validate_response
+from quart_schema import validate_querystring
 
 from ..api import ApiError
 from ..auth import sessions
@@ -13,7 +13,7 @@ from ..chat import actions as chat_actions
 from ..chat.uploads import original_name
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
-from ..schemas import file_response
+from ..schemas import answer, file_response
 from ..security import passive
 from .guard import MalformedLinkError
 from .schemas import ImageQuery, PreviewAnswer, PreviewQuery
@@ -30,7 +30,7 @@ def _service() -> PreviewService:
 
 @passive
 @validate_querystring(PreviewQuery)
-@validate_response(PreviewAnswer)
+@answer(PreviewAnswer)
 async def link_preview(query_args: PreviewQuery) -> dict[str, Any]:
     try:
         preview = await _service().link_preview(query_args.url.strip())
@@ -55,7 +55,7 @@ async def preview_image(query_args: ImageQuery) -> Response:
 
 
 @passive
-@validate_response(PreviewAnswer)
+@answer(PreviewAnswer)
 async def uploaded_file_preview(name: str) -> dict[str, Any]:
     """Same visibility as the file itself: who may not fetch it gets 404."""
     signed_in = sessions.current()
