@@ -338,6 +338,25 @@ async def test_cookie_without_a_server_record_is_refused(app: Quart, data_dir: P
     assert (await user.api("GET", "/api/account")).status_code == 401
 
 
+async def test_a_cookie_checked_once_still_expires_and_a_changed_one_is_refused(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verified cookie is remembered, not trusted forever: its age is still checked."""
+    app = make_app(session_idle_minutes=0)  # no idle timeout: only the cookie can expire
+    async with app.test_app():
+        user = await sign_up(app, "alice")
+        assert (await user.api("GET", "/api/account")).status_code == 200
+        assert (await user.api("GET", "/api/account")).status_code == 200
+        (cookie,) = [c.value for c in user.client.cookie_jar if c.name == "session"]
+        changed = cookie[:-1] + ("A" if cookie[-1] != "A" else "B")
+        other = app.test_client()
+        other.set_cookie("localhost", "session", changed)
+        assert (await other.get("/api/account")).status_code == 401
+        a_month_later = time.time() + 32 * 86400
+        monkeypatch.setattr(time, "time", lambda: a_month_later)
+        assert (await user.api("GET", "/api/account")).status_code == 401
+
+
 def legacy_cookie(app: Quart, **values: object) -> str:
     """A session cookie exactly as the Flask MiniMost signed it."""
     serializer = app.session_interface.get_signing_serializer(app)

@@ -20,6 +20,7 @@ from ..audit_trail import audit
 from ..runtime import Runtime, get_runtime
 from ..security import client_ip, incoming, view_flag
 from . import store
+from .cookies import RememberedCookieSessions
 
 SESSION_USER = "user"
 SESSION_ID = "_sid"
@@ -192,6 +193,7 @@ def register_session_loading(app: Quart, runtime: Runtime) -> None:
         # without signing a new cookie on every request.
         SESSION_REFRESH_EACH_REQUEST=False,
     )
+    app.session_interface = RememberedCookieSessions()
 
     @app.before_request
     @app.before_websocket
