@@ -32,7 +32,13 @@ from tests.e2e.server import LiveServer
 
 from bench.accounts import Account
 from bench.listeners import ListenerPool, Target
-from bench.procstats import cpu_seconds, largest_process, percentile, proc_status
+from bench.procstats import (
+    cpu_seconds,
+    largest_process,
+    machine_speed_ms,
+    percentile,
+    proc_status,
+)
 
 
 def run_case(
@@ -133,6 +139,7 @@ def main() -> None:
             },
         )
         server.start()
+        speed_before = machine_speed_ms()
         try:
             sender = Account(server.url, "sender")
             listener = Account(server.url, "listener")
@@ -152,6 +159,11 @@ def main() -> None:
             ]
         finally:
             server.close()
+    speed_after = machine_speed_ms()
+    print(
+        f"machine speed: reference loop {speed_before:.0f} ms before, {speed_after:.0f} ms "
+        "after (lower is faster)"
+    )
     print(
         f"events per case: {args.events} at {args.rate:g}/s; one Hypercorn worker (uvloop); "
         f"{args.client} listeners; sent over "

@@ -38,7 +38,7 @@ import itertools
 
 from tests.e2e.server import LiveServer, SignedInBrowser
 
-from bench.procstats import cpu_seconds, largest_process
+from bench.procstats import cpu_seconds, largest_process, machine_speed_ms
 from bench.seeding import Layout, make_layout, seed, set_read_positions, vocabulary
 from bench.wire import FrameListener, KeepAlive, WebSocket
 
@@ -408,10 +408,13 @@ def main() -> None:
                 (base / "accounts").write_text("\n".join(names))
             for round_number in range(args.rounds):
                 print(f"\nround {round_number + 1}")
+                speed = machine_speed_ms()
+                print(f"machine speed: reference loop {speed:.0f} ms (lower is faster)")
                 if not args.skip_reads:
                     report_reads(server, accounts["alice"], layout, args.requests)
                 if not args.skip_sends:
                     report_sends(server, accounts, args)
+            print(f"\nmachine speed at the end: reference loop {machine_speed_ms():.0f} ms")
         finally:
             server.close()
 
