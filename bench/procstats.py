@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -98,8 +99,6 @@ def machine_speed_ms() -> float:
     This machine's speed drifts by half and more over minutes, so a figure is only
     comparable with others measured at a similar reference time (lower is faster).
     """
-    import json
-
     best = float("inf")
     for _ in range(3):
         started = time.process_time()
