@@ -6,17 +6,9 @@ import sqlite3
 
 import aiosqlite
 
+from ..db.database import fetch_all, fetch_one
+
 Row = sqlite3.Row
-
-
-async def _one(connection: aiosqlite.Connection, sql: str, params: tuple = ()) -> Row | None:
-    # One hop to the connection's thread, where execute + fetch + close would take three.
-    rows = await connection.execute_fetchall(sql, params)
-    return next(iter(rows), None)
-
-
-async def _all(connection: aiosqlite.Connection, sql: str, params: tuple = ()) -> list[Row]:
-    return list(await connection.execute_fetchall(sql, params))
 
 
 # -- users -------------------------------------------------------------------------------
@@ -24,14 +16,14 @@ async def _all(connection: aiosqlite.Connection, sql: str, params: tuple = ()) -
 
 async def find_user(connection: aiosqlite.Connection, username: str) -> Row | None:
     """Look a user up case-insensitively; the row carries the canonical spelling."""
-    return await _one(
+    return await fetch_one(
         connection, "SELECT * FROM users WHERE username = ? COLLATE NOCASE", (username,)
     )
 
 
 async def username_is_taken(connection: aiosqlite.Connection, username: str) -> bool:
     """Taken by a live account, or once used by a deleted one (its DMs stay its own)."""
-    row = await _one(
+    row = await fetch_one(
         connection,
         "SELECT 1 FROM users WHERE username = ? COLLATE NOCASE "
         "UNION ALL SELECT 1 FROM deleted_usernames WHERE username = ? COLLATE NOCASE",
@@ -81,7 +73,7 @@ async def append_password_history(
 async def recent_password_hashes(
     connection: aiosqlite.Connection, username: str, count: int
 ) -> list[str]:
-    rows = await _all(
+    rows = await fetch_all(
         connection,
         "SELECT password_hash FROM password_history WHERE username = ? "
         "ORDER BY set_ts DESC, rowid DESC LIMIT ?",
@@ -102,7 +94,7 @@ async def record_failed_login(
     await connection.execute(
         "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ?", (username,)
     )
-    row = await _one(
+    row = await fetch_one(
         connection, "SELECT failed_attempts FROM users WHERE username = ?", (username,)
     )
     if max_attempts <= 0 or row is None or row["failed_attempts"] < max_attempts:
@@ -137,7 +129,7 @@ async def delete_account_rows(connection: aiosqlite.Connection, username: str, n
 
 
 async def profile(connection: aiosqlite.Connection, username: str) -> Row | None:
-    return await _one(
+    return await fetch_one(
         connection,
         "SELECT username, name_color, bio, avatar_file FROM user_settings WHERE username = ?",
         (username,),
@@ -188,7 +180,7 @@ async def create_session(
 
 
 async def get_session(connection: aiosqlite.Connection, sid: str) -> Row | None:
-    return await _one(connection, "SELECT * FROM sessions WHERE sid = ?", (sid,))
+    return await fetch_one(connection, "SELECT * FROM sessions WHERE sid = ?", (sid,))
 
 
 async def touch_session(connection: aiosqlite.Connection, sid: str, now: float) -> None:
@@ -203,7 +195,7 @@ async def revoke_sessions(
     connection: aiosqlite.Connection, username: str, now: float, *, keep_sid: str | None = None
 ) -> list[str]:
     """End the user's sessions (all, or all but one); cookies from before now stay dead."""
-    rows = await _all(
+    rows = await fetch_all(
         connection,
         "SELECT sid FROM sessions WHERE username = ? AND sid IS NOT ?",
         (username, keep_sid),
@@ -232,7 +224,7 @@ async def create_reset_token(
 async def usable_reset_token(
     connection: aiosqlite.Connection, token: str, now: float
 ) -> Row | None:
-    return await _one(
+    return await fetch_one(
         connection,
         "SELECT * FROM password_reset_tokens WHERE token = ? AND used = 0 AND expires_ts > ?",
         (token, now),
@@ -245,13 +237,13 @@ async def mark_reset_token_used(connection: aiosqlite.Connection, token: str) ->
 
 async def all_usernames(connection: aiosqlite.Connection) -> list[str]:
     """Every account, in the order they signed up."""
-    rows = await _all(connection, "SELECT username FROM users ORDER BY rowid")
+    rows = await fetch_all(connection, "SELECT username FROM users ORDER BY rowid")
     return [row["username"] for row in rows]
 
 
 async def directory(connection: aiosqlite.Connection) -> list[Row]:
     """Every account with how it looks to others, in the order they signed up."""
-    return await _all(
+    return await fetch_all(
         connection,
         "SELECT u.username, s.name_color, s.bio, s.avatar_file FROM users AS u "
         "LEFT JOIN user_settings AS s ON s.username = u.username ORDER BY u.rowid",

@@ -15,6 +15,7 @@ from typing import Any
 
 from quart import Quart
 
+from ..db.database import fetch_all
 from ..features import Feature
 from ..realtime import Connection, FrameHandler, realtime_of
 from ..runtime import Runtime
@@ -47,11 +48,8 @@ def register(app: Quart, runtime: Runtime) -> None:
             await store.end_live_calls(connection, now)
             await store.end_active_screenshares(connection, now)
             await store.delete_all_signals(connection)
-        async with (
-            database.writer() as connection,
-            connection.execute("PRAGMA incremental_vacuum") as cursor,
-        ):
-            await cursor.fetchall()
+        async with database.writer() as connection:
+            await fetch_all(connection, "PRAGMA incremental_vacuum")
         sweeps = asyncio.create_task(service.run_sweeps())
         try:
             yield service

@@ -25,6 +25,7 @@ from typing import Any
 from ..api import ApiError
 from ..auth import store as auth_store
 from ..chat import store as chat_store
+from ..chat.mentions import channel_members
 from ..realtime import Audience, Signal, realtime_of, recorded_changes
 from ..realtime.changes import Changes
 from ..runtime import Runtime
@@ -187,15 +188,7 @@ class CallService:
             async with self.runtime.stores.auth.read() as connection:
                 found = [await auth_store.find_user(connection, name) for name in names]
             return [user["username"] for user in found if user is not None]
-        channel_id = channel.removeprefix("private:")
-        async with (
-            self.runtime.stores.presence.read() as connection,
-            connection.execute(
-                "SELECT username FROM private_channel_members WHERE channel_id = ?",
-                (channel_id,),
-            ) as cursor,
-        ):
-            return [str(row[0]) for row in await cursor.fetchall()]
+        return await channel_members(self.runtime, channel)
 
     async def accept(self, username: str, call_id: str) -> dict[str, Any]:
         """Answer a ring, walk into a live call of a channel one reads, or rejoin.

@@ -6,6 +6,8 @@ from typing import Any
 
 import aiosqlite
 
+from ..db.database import fetch_all, fetch_one
+
 LIVE_CALL_STATES = ("ringing", "active")
 
 _CALL_COLUMNS = "call_id, channel, initiator, state, started_ts, answered_ts, ended_ts"
@@ -63,20 +65,19 @@ async def delete_all_signals(connection: aiosqlite.Connection) -> int:
 
 
 async def live_call_in(connection: aiosqlite.Connection, channel: str) -> dict[str, Any] | None:
-    async with connection.execute(
+    row = await fetch_one(
+        connection,
         f"SELECT {_CALL_COLUMNS} FROM calls WHERE channel = ? AND state IN ('ringing', 'active') "
         "ORDER BY started_ts DESC LIMIT 1",
         (channel,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return _call(row) if row else None
 
 
 async def get_call(connection: aiosqlite.Connection, call_id: str) -> dict[str, Any] | None:
-    async with connection.execute(
-        f"SELECT {_CALL_COLUMNS} FROM calls WHERE call_id = ?", (call_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        connection, f"SELECT {_CALL_COLUMNS} FROM calls WHERE call_id = ?", (call_id,)
+    )
     return _call(row) if row else None
 
 
@@ -91,23 +92,23 @@ async def insert_call(
 
 
 async def participants(connection: aiosqlite.Connection, call_id: str) -> list[dict[str, Any]]:
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         f"SELECT {_PARTICIPANT_COLUMNS} FROM call_participants WHERE call_id = ? "
         "ORDER BY COALESCE(joined_ts, invited_ts), username",
         (call_id,),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [_participant(row) for row in rows]
 
 
 async def participant_state(
     connection: aiosqlite.Connection, call_id: str, username: str
 ) -> str | None:
-    async with connection.execute(
+    row = await fetch_one(
+        connection,
         "SELECT state FROM call_participants WHERE call_id = ? AND username = ?",
         (call_id, username),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return str(row[0]) if row else None
 
 
@@ -116,13 +117,13 @@ async def accepted_in_live_call(
 ) -> int:
     """How many of the named users are accepted participants of the call while it is live."""
     marks = ", ".join("?" for _ in usernames)
-    async with connection.execute(
+    row = await fetch_one(
+        connection,
         "SELECT COUNT(*) FROM call_participants p JOIN calls c ON c.call_id = p.call_id "
         f"WHERE p.call_id = ? AND p.state = 'accepted' AND p.username IN ({marks}) "
         "AND c.state IN ('ringing', 'active')",
         (call_id, *usernames),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
@@ -219,13 +220,13 @@ async def set_sharing(
 
 async def live_calls_of(connection: aiosqlite.Connection, username: str) -> list[str]:
     """Live calls the user is in or being rung for, newest first."""
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         "SELECT c.call_id FROM calls c JOIN call_participants p ON p.call_id = c.call_id "
         "WHERE p.username = ? AND p.state IN ('pending', 'accepted') "
         "AND c.state IN ('ringing', 'active') ORDER BY c.started_ts DESC",
         (username,),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [str(row[0]) for row in rows]
 
 
@@ -233,14 +234,14 @@ async def unanswered_rings(
     connection: aiosqlite.Connection, cutoff: float
 ) -> list[tuple[str, str]]:
     """(call, user) pairs of live calls that have been ringing since before ``cutoff``."""
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         "SELECT p.call_id, p.username FROM call_participants p "
         "JOIN calls c ON c.call_id = p.call_id "
         "WHERE p.state = 'pending' AND c.state IN ('ringing', 'active') "
         "AND COALESCE(p.invited_ts, c.started_ts) <= ?",
         (cutoff,),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [(str(call_id), str(username)) for call_id, username in rows]
 
 
@@ -248,14 +249,14 @@ async def silent_participants(
     connection: aiosqlite.Connection, cutoff: float
 ) -> list[tuple[str, str]]:
     """(call, user) pairs of accepted participants whose last heartbeat is before ``cutoff``."""
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         "SELECT p.call_id, p.username FROM call_participants p "
         "JOIN calls c ON c.call_id = p.call_id "
         "WHERE p.state = 'accepted' AND c.state IN ('ringing', 'active') "
         "AND COALESCE(p.last_seen_ts, p.joined_ts, 0) < ?",
         (cutoff,),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [(str(call_id), str(username)) for call_id, username in rows]
 
 
@@ -263,11 +264,12 @@ async def start_share(
     connection: aiosqlite.Connection, share_id: str, channel: str, sharer: str, now: float
 ) -> list[str]:
     """Start a share, ending the sharer's earlier one in the channel; return those ended."""
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         "SELECT share_id FROM screenshares WHERE channel = ? AND sharer = ? AND state = 'active'",
         (channel, sharer),
-    ) as cursor:
-        earlier = [str(row[0]) for row in await cursor.fetchall()]
+    )
+    earlier = [str(row[0]) for row in rows]
     for old in earlier:
         await end_share(connection, old, now)
     await connection.execute(
@@ -279,10 +281,9 @@ async def start_share(
 
 
 async def get_share(connection: aiosqlite.Connection, share_id: str) -> dict[str, Any] | None:
-    async with connection.execute(
-        f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE share_id = ?", (share_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        connection, f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE share_id = ?", (share_id,)
+    )
     return _share(row) if row else None
 
 
@@ -296,18 +297,17 @@ async def end_share(connection: aiosqlite.Connection, share_id: str, now: float)
 
 
 async def active_shares(connection: aiosqlite.Connection, channel: str) -> list[dict[str, Any]]:
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE channel = ? AND state = 'active' "
         "ORDER BY started_ts",
         (channel,),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [_share(row) for row in rows]
 
 
 async def all_active_shares(connection: aiosqlite.Connection) -> list[dict[str, Any]]:
-    async with connection.execute(
-        f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE state = 'active'"
-    ) as cursor:
-        rows = await cursor.fetchall()
+    rows = await fetch_all(
+        connection, f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE state = 'active'"
+    )
     return [_share(row) for row in rows]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from ..db.database import fetch_all, fetch_one
+
 
 async def create(
     connection: aiosqlite.Connection, name: str, creator: str, members: list[str], now: float
@@ -23,30 +25,31 @@ async def create(
 
 
 async def name_of(connection: aiosqlite.Connection, channel_id: int) -> str | None:
-    async with connection.execute(
-        "SELECT name FROM private_channels WHERE id = ?", (channel_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        connection, "SELECT name FROM private_channels WHERE id = ?", (channel_id,)
+    )
     return row[0] if row else None
 
 
 async def members(connection: aiosqlite.Connection, channel_id: int) -> dict[str, float | None]:
     """Members in the order they joined, with when their visible history starts."""
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         "SELECT username, history_start_ts FROM private_channel_members "
         "WHERE channel_id = ? ORDER BY rowid",
         (channel_id,),
-    ) as cursor:
-        return {row[0]: row[1] for row in await cursor.fetchall()}
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 async def channels_of(connection: aiosqlite.Connection, username: str) -> list[tuple[int, str]]:
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         "SELECT c.id, c.name FROM private_channels c JOIN private_channel_members m "
         "ON m.channel_id = c.id WHERE m.username = ? ORDER BY c.id",
         (username,),
-    ) as cursor:
-        return [(row[0], row[1]) for row in await cursor.fetchall()]
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
 async def rename(connection: aiosqlite.Connection, channel_id: int, name: str) -> None:
@@ -77,8 +80,9 @@ async def memberships_of(
     connection: aiosqlite.Connection, username: str
 ) -> list[tuple[int, float | None]]:
     """The user's private channels with when their visible history starts."""
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         "SELECT channel_id, history_start_ts FROM private_channel_members WHERE username = ?",
         (username,),
-    ) as cursor:
-        return [(row[0], row[1]) for row in await cursor.fetchall()]
+    )
+    return [(row[0], row[1]) for row in rows]

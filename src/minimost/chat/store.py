@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from ..db.database import on_connection_thread
+from ..db.database import fetch_all, fetch_one, on_connection_thread
 from .markdown import render_plain
 from .uploads import is_image, original_name
 
@@ -156,10 +156,9 @@ def _file_json(stored: str) -> dict[str, Any]:
 
 
 async def messages_with_file(connection: aiosqlite.Connection, stored: str) -> list[sqlite3.Row]:
-    async with connection.execute(
-        "SELECT channel, ts FROM messages WHERE filename = ? AND deleted = 0", (stored,)
-    ) as cursor:
-        return list(await cursor.fetchall())
+    return await fetch_all(
+        connection, "SELECT channel, ts FROM messages WHERE filename = ? AND deleted = 0", (stored,)
+    )
 
 
 def _mention_list(stored: str | None) -> list[str]:
@@ -186,7 +185,8 @@ async def unread_mentions(
     connection: aiosqlite.Connection, username: str, everyone: str
 ) -> list[sqlite3.Row]:
     """Unread, live messages from others that mention the user or everyone, newest first."""
-    async with connection.execute(
+    return await fetch_all(
+        connection,
         f"SELECT {', '.join('m.' + field for field in MESSAGE_FIELDS.split(', '))} "
         "FROM message_mentions mm JOIN messages m ON m.id = mm.message_id "
         "WHERE mm.username IN (?, ?) AND m.deleted = 0 AND m.sender != ? "
@@ -194,15 +194,13 @@ async def unread_mentions(
         "WHERE r.user = ? AND r.channel = m.channel), 0) "
         "GROUP BY m.id ORDER BY m.id DESC LIMIT 200",
         (username, everyone, username, username),
-    ) as cursor:
-        return list(await cursor.fetchall())
+    )
 
 
 async def get_message(connection: aiosqlite.Connection, message_id: int) -> sqlite3.Row | None:
-    async with connection.execute(
-        f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id = ?", (message_id,)
-    ) as cursor:
-        return await cursor.fetchone()
+    return await fetch_one(
+        connection, f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id = ?", (message_id,)
+    )
 
 
 FIND_BY_CLIENT_ID = f"SELECT {MESSAGE_FIELDS} FROM messages WHERE sender = ? AND client_msg_id = ?"
@@ -396,18 +394,17 @@ async def delete_read_state(connection: aiosqlite.Connection, username: str) -> 
 
 async def latest_ts(connection: aiosqlite.Connection, channel: str) -> float | None:
     """The newest message time in a channel (deleted and own rows included)."""
-    async with connection.execute(
-        "SELECT MAX(ts) FROM messages WHERE channel = ?", (channel,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(connection, "SELECT MAX(ts) FROM messages WHERE channel = ?", (channel,))
     return row[0] if row else None
 
 
 async def read_positions(connection: aiosqlite.Connection, channel: str) -> dict[str, float]:
-    async with connection.execute(
-        "SELECT user, last_read_ts FROM read_state WHERE channel = ? ORDER BY user", (channel,)
-    ) as cursor:
-        return {row[0]: row[1] for row in await cursor.fetchall()}
+    rows = await fetch_all(
+        connection,
+        "SELECT user, last_read_ts FROM read_state WHERE channel = ? ORDER BY user",
+        (channel,),
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 UNREAD_AFTER = (
@@ -448,10 +445,8 @@ def unread_counts_now(
 
 
 async def is_pinned(connection: aiosqlite.Connection, message_id: int) -> bool:
-    async with connection.execute(
-        "SELECT 1 FROM pins WHERE message_id = ?", (message_id,)
-    ) as cursor:
-        return await cursor.fetchone() is not None
+    row = await fetch_one(connection, "SELECT 1 FROM pins WHERE message_id = ?", (message_id,))
+    return row is not None
 
 
 async def pin(
@@ -468,12 +463,12 @@ async def unpin(connection: aiosqlite.Connection, message_id: int) -> None:
 
 
 async def live_pin_count(connection: aiosqlite.Connection, channel: str) -> int:
-    async with connection.execute(
+    row = await fetch_one(
+        connection,
         "SELECT COUNT(*) FROM pins p JOIN messages m ON m.id = p.message_id "
         "WHERE p.channel = ? AND m.deleted = 0",
         (channel,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
@@ -481,14 +476,14 @@ async def pinned(
     connection: aiosqlite.Connection, channel: str, *, preview_chars: int, limit: int
 ) -> list[dict[str, Any]]:
     """Pinned live messages, most recently pinned first, with a short preview."""
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         "SELECT m.id, m.channel, m.sender, m.content, m.filename, m.ts, p.pinned_by, "
         "p.pinned_ts FROM pins p JOIN messages m ON m.id = p.message_id "
         "WHERE p.channel = ? AND m.deleted = 0 ORDER BY p.pinned_ts DESC, p.message_id DESC "
         "LIMIT ?",
         (channel, limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [
         {
             "id": row[0],
@@ -513,15 +508,16 @@ def remember_dm_now(connection: sqlite3.Connection, channel: str, members: list[
 
 async def dms_of(connection: aiosqlite.Connection, username: str) -> list[tuple[str, float]]:
     """The user's DMs that are not hidden (or have news since), newest activity first."""
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         "SELECT d.channel, (SELECT MAX(ts) FROM messages m WHERE m.channel = d.channel) AS last "
         "FROM dm_members d WHERE d.username = ? AND NOT EXISTS ("
         "SELECT 1 FROM dm_hidden h WHERE h.user = d.username AND h.channel = d.channel "
         "AND h.hidden_ts >= COALESCE((SELECT MAX(ts) FROM messages m WHERE m.channel = "
         "d.channel), 0)) ORDER BY last DESC",
         (username,),
-    ) as cursor:
-        return [(row[0], row[1] or 0.0) for row in await cursor.fetchall()]
+    )
+    return [(row[0], row[1] or 0.0) for row in rows]
 
 
 async def hide_dm(

@@ -17,10 +17,10 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -49,6 +49,35 @@ async def on_connection_thread(
     methods reach the thread.
     """
     return await connection._execute(lambda: work(connection._conn))
+
+
+# aiosqlite's ``async with connection.execute(...)`` then ``fetchone``/``fetchall`` is three
+# hops to the connection's thread (execute, fetch, close): about 160 µs of CPU per query,
+# against 60 µs for the one hop of these helpers.
+
+
+async def fetch_all(
+    connection: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> list[sqlite3.Row]:
+    """Every row of a query, in one hop to the connection's thread."""
+    return list(await connection.execute_fetchall(sql, params))
+
+
+async def fetch_one(
+    connection: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> sqlite3.Row | None:
+    """The first row of a query or None, in one hop to the connection's thread."""
+    return await on_connection_thread(
+        connection, lambda plain: plain.execute(sql, params).fetchone()
+    )
+
+
+async def fetch_value(
+    connection: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> Any:
+    """The first column of the first row, or None when there is no row."""
+    row = await fetch_one(connection, sql, params)
+    return row[0] if row is not None else None
 
 
 class Database:
@@ -85,7 +114,7 @@ class Database:
         try:
             self._writer = await _connect(self.path)
             writer = self._writer
-            is_new = (await _scalar(writer, "PRAGMA page_count")) == 0
+            is_new = (await fetch_value(writer, "PRAGMA page_count")) == 0
             if is_new and self.incremental_vacuum:
                 await writer.execute("PRAGMA auto_vacuum = INCREMENTAL")
             await writer.execute("PRAGMA journal_mode = WAL")
@@ -198,9 +227,3 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     connection.row_factory = sqlite3.Row
     await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return connection
-
-
-async def _scalar(connection: aiosqlite.Connection, sql: str) -> object:
-    async with connection.execute(sql) as cursor:
-        row = await cursor.fetchone()
-    return row[0] if row else None

@@ -27,6 +27,7 @@ from pathlib import Path
 import aiosqlite
 
 from ..db import Database
+from ..db.database import fetch_all, fetch_one
 from ..realtime import store as event_log
 
 log = logging.getLogger(__name__)
@@ -274,8 +275,7 @@ async def enforce_upload_cap(
 
 
 async def _scalar(connection: aiosqlite.Connection, sql: str) -> int:
-    async with connection.execute(sql) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(connection, sql)
     return int(row[0]) if row and row[0] is not None else 0
 
 
@@ -301,11 +301,11 @@ async def prune_orphans(
 
 async def heaviest_sender(connection: aiosqlite.Connection) -> str | None:
     """The sender with the most message text, then the most rows; None if no messages."""
-    async with connection.execute(
+    row = await fetch_one(
+        connection,
         "SELECT sender FROM messages GROUP BY sender "
-        "ORDER BY COALESCE(SUM(LENGTH(content)), 0) DESC, COUNT(*) DESC, sender LIMIT 1"
-    ) as cursor:
-        row = await cursor.fetchone()
+        "ORDER BY COALESCE(SUM(LENGTH(content)), 0) DESC, COUNT(*) DESC, sender LIMIT 1",
+    )
     return None if row is None else str(row[0])
 
 
@@ -350,11 +350,11 @@ async def live_bytes(connection: aiosqlite.Connection) -> int:
 async def _speed_bytes(connection: aiosqlite.Connection) -> int:
     marks = ", ".join("?" for _ in SPEED_ONLY_INDEXES)
     try:
-        async with connection.execute(
+        row = await fetch_one(
+            connection,
             f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({marks})",
             SPEED_ONLY_INDEXES,
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
     except sqlite3.OperationalError:
         log.warning("housekeeping: SQLite without dbstat; the size cap counts every index")
         return 0
@@ -364,10 +364,12 @@ async def _speed_bytes(connection: aiosqlite.Connection) -> int:
 async def existing_tables(connection: aiosqlite.Connection, names: Iterable[str]) -> set[str]:
     wanted = list(names)
     marks = ", ".join("?" for _ in wanted)
-    async with connection.execute(
-        f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({marks})", wanted
-    ) as cursor:
-        return {row[0] for row in await cursor.fetchall()}
+    rows = await fetch_all(
+        connection,
+        f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",
+        wanted,
+    )
+    return {row[0] for row in rows}
 
 
 async def reclaim_space(connection: aiosqlite.Connection, *, deleted: bool) -> str | None:
@@ -391,8 +393,7 @@ async def reclaim_space(connection: aiosqlite.Connection, *, deleted: bool) -> s
 
 
 async def checkpoint_truncate(connection: aiosqlite.Connection) -> None:
-    async with connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
-        await cursor.fetchall()
+    await fetch_all(connection, "PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # --------------------------------------------------------------- message actions

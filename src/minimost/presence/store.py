@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from ..db.database import fetch_all, fetch_one
+
 
 async def mark_everyone_offline(connection: aiosqlite.Connection) -> int:
     """Set every presence row offline and clear overrides; return how many rows changed."""
@@ -61,17 +63,14 @@ async def set_override(
 
 
 async def override_of(connection: aiosqlite.Connection, username: str) -> str | None:
-    async with connection.execute(
-        "SELECT override FROM presence WHERE user = ?", (username,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(connection, "SELECT override FROM presence WHERE user = ?", (username,))
     return row[0] if row else None
 
 
 async def recently_seen(
     connection: aiosqlite.Connection, cutoff: int
 ) -> list[tuple[str, str, str | None]]:
-    async with connection.execute(
-        "SELECT user, state, override FROM presence WHERE last_seen >= ?", (cutoff,)
-    ) as cursor:
-        return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+    rows = await fetch_all(
+        connection, "SELECT user, state, override FROM presence WHERE last_seen >= ?", (cutoff,)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]

@@ -11,6 +11,7 @@ from collections.abc import Collection
 
 import aiosqlite
 
+from ..db.database import fetch_all
 from .events import Audience
 
 _NOT_A_MEMBER = object()
@@ -25,10 +26,9 @@ class Access:
         self._latest_start: dict[str, float] = {}
 
     async def load_private_members(self, connection: aiosqlite.Connection) -> None:
-        async with connection.execute(
-            "SELECT channel_id, username, history_start_ts FROM private_channel_members"
-        ) as cursor:
-            rows = await cursor.fetchall()
+        rows = await fetch_all(
+            connection, "SELECT channel_id, username, history_start_ts FROM private_channel_members"
+        )
         members: dict[str, dict[str, float | None]] = {}
         for channel_id, username, history_start in rows:
             members.setdefault(f"private:{channel_id}", {})[username] = history_start

@@ -6,6 +6,7 @@ import sqlite3
 
 import aiosqlite
 
+from ..db.database import fetch_all, fetch_one
 from ..jsoncodec import compact, parse
 from .events import Audience, Event
 
@@ -36,14 +37,12 @@ def append_now(
 
 async def head(connection: aiosqlite.Connection) -> int:
     """The newest event id (0 for an empty log)."""
-    async with connection.execute("SELECT COALESCE(MAX(id), 0) FROM events") as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(connection, "SELECT COALESCE(MAX(id), 0) FROM events")
     return int(row[0]) if row else 0
 
 
 async def oldest(connection: aiosqlite.Connection) -> int | None:
-    async with connection.execute("SELECT MIN(id) FROM events") as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(connection, "SELECT MIN(id) FROM events")
     return int(row[0]) if row and row[0] is not None else None
 
 
@@ -51,12 +50,12 @@ async def after(
     connection: aiosqlite.Connection, after_id: int, until_id: int, limit: int
 ) -> list[Event]:
     """Logged events with ``after_id < id <= until_id``, oldest first."""
-    async with connection.execute(
+    rows = await fetch_all(
+        connection,
         "SELECT id, ts, type, channel, username, payload FROM events "
         "WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
         (after_id, until_id, limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [Event(row[0], row[2], Audience(row[3], row[4]), parse(row[5]), row[1]) for row in rows]
 
 
