@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.e2e.server import LiveServer
@@ -33,6 +34,7 @@ from tests.e2e.server import LiveServer
 from bench.accounts import Account
 from bench.listeners import ListenerPool, Target
 from bench.procstats import (
+    StallWatch,
     cpu_seconds,
     largest_process,
     machine_speed_ms,
@@ -51,7 +53,8 @@ def run_case(
     events: int,
     rate: float,
     over: str,
-) -> dict[str, float]:
+    watch: StallWatch,
+) -> dict[str, Any]:
     pool = ListenerPool(
         Target(protocol, "127.0.0.1", server.port, listener.cookie, compression=compression),
         clients,
@@ -80,6 +83,18 @@ def run_case(
     wall = max(at for at, _ in mine) - wall_start if mine else 0.0
     latencies = sorted(at - sent_at[text] for text, at, _ in receipts if text in sent_at)
     from_commit = sorted(since for _, since in mine)
+    delivered_by: dict[str, float] = {}
+    for text, at, _ in receipts:
+        if text in sent_at:
+            delivered_by[text] = max(at, delivered_by.get(text, at))
+    across_stall = {
+        text for text, last in delivered_by.items() if watch.within(sent_at[text], last)
+    }
+    clear = sorted(
+        at - sent_at[text]
+        for text, at, _ in receipts
+        if text in sent_at and text not in across_stall
+    )
 
     def pct(p: float, values: list[float] = latencies) -> float:
         return percentile(values, p) * 1000
@@ -92,6 +107,9 @@ def run_case(
         "p99": pct(0.99),
         "commit_p50": pct(0.50, from_commit),
         "commit_p99": pct(0.99, from_commit),
+        "stalls": watch.summary(wall_start, max(delivered_by.values(), default=wall_start)),
+        "events_across_stall": len(across_stall),
+        "clear_p99": pct(0.99, clear),
         "max": latencies[-1] * 1000,
         "mean": statistics.fmean(latencies) * 1000,
         "deliveries_per_s": len(latencies) / wall if wall else 0.0,
@@ -143,20 +161,22 @@ def main() -> None:
         try:
             sender = Account(server.url, "sender")
             listener = Account(server.url, "listener")
-            rows = [
-                run_case(
-                    server,
-                    protocol,
-                    compression,
-                    sender,
-                    listener,
-                    k,
-                    args.events,
-                    args.rate,
-                    args.send_over,
-                )
-                for k in counts
-            ]
+            with StallWatch() as watch:
+                rows = [
+                    run_case(
+                        server,
+                        protocol,
+                        compression,
+                        sender,
+                        listener,
+                        k,
+                        args.events,
+                        args.rate,
+                        args.send_over,
+                        watch,
+                    )
+                    for k in counts
+                ]
         finally:
             server.close()
     speed_after = machine_speed_ms()
@@ -173,16 +193,17 @@ def main() -> None:
     print(
         "| K | listener processes | delivered | p50 ms | p99 ms | max ms | "
         "from commit p50 / p99 ms | deliveries/s | server CPU | idle CPU (K open) | "
-        "peak RSS MB |"
+        "peak RSS MB | machine stalls | events across one | p99 of the rest ms |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
             f"| {row['clients']} | {row['processes']} | {row['delivered']}/{row['expected']} | "
             f"{row['p50']:.1f} | "
             f"{row['p99']:.1f} | {row['max']:.1f} | "
             f"{row['commit_p50']:.1f} / {row['commit_p99']:.1f} | {row['deliveries_per_s']:.0f} | "
-            f"{row['cpu']:.0f} % | {row['idle_cpu']:.1f} % | {row['rss_mb']:.0f} |"
+            f"{row['cpu']:.0f} % | {row['idle_cpu']:.1f} % | {row['rss_mb']:.0f} | "
+            f"{row['stalls']} | {row['events_across_stall']} | {row['clear_p99']:.1f} |"
         )
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -107,3 +110,71 @@ def machine_speed_ms() -> float:
             table[number % 1000] = json.dumps({"a": number, "b": str(number)})
         best = min(best, time.process_time() - started)
     return best * 1000
+
+
+_WATCH_LOOP = """
+import sys, time
+threshold = float(sys.argv[1])
+last = time.perf_counter()
+while True:
+    time.sleep(0.001)
+    now = time.perf_counter()
+    if now - last > threshold:
+        print(f"{last:.6f} {now - last:.6f}", flush=True)
+    last = now
+"""
+
+
+class StallWatch:
+    """Moments when the whole machine stood still, seen from a process of its own.
+
+    The watcher sleeps a millisecond at a time and notes every wake-up that came more
+    than ``threshold_ms`` late. It does nothing else, so such a gap is time the machine
+    did not give it: this virtual machine is sometimes paused for tens of milliseconds
+    (or every core was busy). A delivery that was late across one of these was late for
+    every process, the server included. The watcher costs about 1 % of a core.
+    """
+
+    def __init__(self, threshold_ms: float = 10.0) -> None:
+        self.threshold = threshold_ms / 1000
+        self.process: subprocess.Popen[str] | None = None
+        self.found: list[tuple[float, float]] = []
+        self.reader: threading.Thread | None = None
+
+    def __enter__(self) -> StallWatch:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _WATCH_LOOP, str(self.threshold)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        return self
+
+    def _read(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            start, length = line.split()
+            self.found.append((float(start), float(length)))
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self.process is not None
+        assert self.reader is not None
+        self.process.terminate()
+        self.process.wait()
+        self.reader.join()
+
+    def within(self, start: float, end: float) -> list[tuple[float, float]]:
+        """Stalls (start, length in seconds) overlapping ``start``–``end`` (``perf_counter``).
+
+        On Linux ``time.perf_counter`` reads the monotonic clock, the same in every process.
+        """
+        return [(at, length) for at, length in self.found if at < end and at + length > start]
+
+    def summary(self, start: float, end: float) -> str:
+        stalls = self.within(start, end)
+        if not stalls:
+            return "none"
+        longest = max(length for _, length in stalls) * 1000
+        return f"{len(stalls)}, longest {longest:.0f} ms"
