@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from quart import Quart
+from quart import Quart, Response
 from quart.json.provider import DefaultJSONProvider
 
 
@@ -43,6 +43,15 @@ class JsonProvider(DefaultJSONProvider):
         if kwargs.get("sort_keys"):
             option |= orjson.OPT_SORT_KEYS
         return orjson.dumps(obj, default=self._fallback, option=option).decode()
+
+    def answer(self, obj: Any) -> Response:
+        """A JSON response straight from orjson's bytes.
+
+        ``response`` would decode them to text, add a newline and encode them again:
+        three copies of a 50 kB page for nothing.
+        """
+        body = orjson.dumps(obj, default=self._fallback, option=orjson.OPT_NON_STR_KEYS)
+        return self._app.response_class(body, mimetype=self.mimetype)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return orjson.loads(s)
