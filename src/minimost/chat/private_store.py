@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from ..db.database import fetch_all, fetch_one
+from ..db.database import fetch_all, fetch_value
 
 
 async def create(
@@ -25,10 +25,9 @@ async def create(
 
 
 async def name_of(connection: aiosqlite.Connection, channel_id: int) -> str | None:
-    row = await fetch_one(
+    return await fetch_value(
         connection, "SELECT name FROM private_channels WHERE id = ?", (channel_id,)
     )
-    return row[0] if row else None
 
 
 async def members(connection: aiosqlite.Connection, channel_id: int) -> dict[str, float | None]:

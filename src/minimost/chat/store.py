@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from ..db.database import fetch_all, fetch_one, on_connection_thread
+from ..db.database import fetch_all, fetch_one, fetch_value, on_connection_thread
 from .markdown import render_plain
 from .uploads import is_image, original_name
 
@@ -394,8 +394,9 @@ async def delete_read_state(connection: aiosqlite.Connection, username: str) -> 
 
 async def latest_ts(connection: aiosqlite.Connection, channel: str) -> float | None:
     """The newest message time in a channel (deleted and own rows included)."""
-    row = await fetch_one(connection, "SELECT MAX(ts) FROM messages WHERE channel = ?", (channel,))
-    return row[0] if row else None
+    return await fetch_value(
+        connection, "SELECT MAX(ts) FROM messages WHERE channel = ?", (channel,)
+    )
 
 
 async def read_positions(connection: aiosqlite.Connection, channel: str) -> dict[str, float]:

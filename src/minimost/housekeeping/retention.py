@@ -27,7 +27,7 @@ from pathlib import Path
 import aiosqlite
 
 from ..db import Database
-from ..db.database import fetch_all, fetch_one
+from ..db.database import fetch_all, fetch_one, fetch_value
 from ..realtime import store as event_log
 
 log = logging.getLogger(__name__)
@@ -275,8 +275,7 @@ async def enforce_upload_cap(
 
 
 async def _scalar(connection: aiosqlite.Connection, sql: str) -> int:
-    row = await fetch_one(connection, sql)
-    return int(row[0]) if row and row[0] is not None else 0
+    return int(await fetch_value(connection, sql) or 0)
 
 
 async def delete_messages_before(connection: aiosqlite.Connection, cutoff: float) -> int:

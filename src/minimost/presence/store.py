@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from ..db.database import fetch_all, fetch_one
+from ..db.database import fetch_all, fetch_value
 
 
 async def mark_everyone_offline(connection: aiosqlite.Connection) -> int:
@@ -63,8 +63,9 @@ async def set_override(
 
 
 async def override_of(connection: aiosqlite.Connection, username: str) -> str | None:
-    row = await fetch_one(connection, "SELECT override FROM presence WHERE user = ?", (username,))
-    return row[0] if row else None
+    return await fetch_value(
+        connection, "SELECT override FROM presence WHERE user = ?", (username,)
+    )
 
 
 async def recently_seen(

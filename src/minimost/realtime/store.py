@@ -6,7 +6,7 @@ import sqlite3
 
 import aiosqlite
 
-from ..db.database import fetch_all, fetch_one
+from ..db.database import fetch_all, fetch_value
 from ..jsoncodec import compact, parse
 from .events import Audience, Event
 
@@ -37,13 +37,12 @@ def append_now(
 
 async def head(connection: aiosqlite.Connection) -> int:
     """The newest event id (0 for an empty log)."""
-    row = await fetch_one(connection, "SELECT COALESCE(MAX(id), 0) FROM events")
-    return int(row[0]) if row else 0
+    return int(await fetch_value(connection, "SELECT COALESCE(MAX(id), 0) FROM events"))
 
 
 async def oldest(connection: aiosqlite.Connection) -> int | None:
-    row = await fetch_one(connection, "SELECT MIN(id) FROM events")
-    return int(row[0]) if row and row[0] is not None else None
+    oldest_id = await fetch_value(connection, "SELECT MIN(id) FROM events")
+    return None if oldest_id is None else int(oldest_id)
 
 
 async def after(
