@@ -110,6 +110,43 @@ async def test_a_stalled_client_is_told_to_resync_and_the_others_get_everything(
     assert stalled_connection.close_reason == "resync"
 
 
+async def test_a_client_that_pauses_then_reads_again_gets_every_frame_in_order(
+    served: tuple[Quart, int],
+) -> None:
+    """Frames queued while a client's socket was full all arrive, once, when it reads again."""
+    app, port = served
+    runtime = get_runtime(app)
+    hub = realtime_of(runtime).hub
+    pauser = await sign_up(app, "pauser")
+    raw = await stalled_client(port, cookie_header(pauser))
+    try:
+        (connection,) = hub.connections_of("pauser")
+        padding = "x" * 32_768
+        sent = 0
+        while connection.queue.qsize() < 4:
+            assert sent < 200, "the socket never filled"
+            await realtime_of(runtime).signal(
+                Signal(Audience.everyone(), {"type": "bulk", "n": sent, "pad": padding})
+            )
+            sent += 1
+        assert connection.queue.qsize() < app.config["WS_QUEUE_SIZE"]
+        loop = asyncio.get_running_loop()
+        buffer = bytearray()
+        received: list[int] = []
+        while len(received) < sent:
+            chunk = await asyncio.wait_for(loop.sock_recv(raw, 1 << 16), 10)
+            assert chunk, "the server closed the paused client"
+            buffer += chunk
+            for payload in websocket_frames(buffer):
+                frame = json.loads(payload)
+                if frame["type"] == "bulk":
+                    received.append(frame["n"])
+    finally:
+        raw.close()
+    assert received == list(range(sent)), "every frame once, in order"
+    assert connection.close_code is None
+
+
 async def test_websocket_frames_are_not_compressed(served: tuple[Quart, int]) -> None:
     """Per-message deflate costs CPU and memory per connection; the server declines it."""
     app, port = served

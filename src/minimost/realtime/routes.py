@@ -153,7 +153,11 @@ def _sender_of_accepted_socket() -> partial[Awaitable[None]]:
 async def _write(
     connection: Connection, send: Callable[[str], Awaitable[None]], wire: Wire | None
 ) -> None:
-    """Send queued frames in order; from now on, frames for an idle socket skip the queue."""
+    """Send queued frames in order; from now on, frames for an idle socket skip the queue.
+
+    Once the socket has drained, everything queued meanwhile goes out in one write: a
+    client that fell behind is caught up in batches rather than one wake-up per frame.
+    """
     queue = connection.queue
     connection.wire = wire
     while True:
@@ -166,8 +170,12 @@ async def _write(
                     await send(text)
                 continue
             await wire.drained()
+            frames = [frame]
+            while not queue.empty():
+                frames.append(queue.get_nowait())
             if wire.open:
-                connection.write_now(wire, frame)
+                for queued in frames:
+                    connection.write_now(wire, queued)
         finally:
             connection.writing = False
 
