@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from orjson import Fragment
 from quart import Quart, Response
 from quart.json.provider import DefaultJSONProvider
 
@@ -19,6 +20,19 @@ from quart.json.provider import DefaultJSONProvider
 def compact(value: Any) -> str:
     """JSON text with no spaces and non-ASCII text as is (the websocket frames and log)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def encoded(value: Any) -> bytes:
+    """``compact`` as UTF-8 bytes, to be sent later inside ``encoded_array``.
+
+    Keys must be strings: without options orjson encodes small values a third faster.
+    """
+    return orjson.dumps(value)
+
+
+def encoded_array(items: list[bytes]) -> Fragment:
+    """A JSON array of values encoded already, to place in an answer as it is."""
+    return Fragment(b"[" + b",".join(items) + b"]")
 
 
 def parse(text: str | bytes) -> Any:

@@ -409,7 +409,9 @@ async def delete_account(
         if mode == "soft":
             await chat_store.anonymise_messages(changes.connection, username, DELETED_USER)
         else:
-            await chat_store.delete_messages_and_reactions(changes.connection, username)
+            await chat_store.delete_messages_and_reactions(
+                changes.connection, username, time.time()
+            )
         await chat_store.delete_read_state(changes.connection, username)
         await changes.record(
             "user.deleted", Audience.everyone(), {"username": username, "mode": mode}

@@ -6,11 +6,13 @@ from quart import Quart
 
 from ..features import Feature
 from ..runtime import Runtime
+from .message_cache import keep_encoded_messages
 from .routes import build_blueprint
 from .socket_sends import accept_sends_over_socket
 
 
 def register(app: Quart, runtime: Runtime) -> None:
+    keep_encoded_messages(runtime)
     app.register_blueprint(build_blueprint(runtime))
     accept_sends_over_socket(app, runtime)
 

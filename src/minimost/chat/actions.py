@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from ..api import ApiError
+from ..jsoncodec import Fragment, encoded_array
 from ..realtime import Audience, ChangesNow, committed, realtime_of, recorded_changes
 from ..runtime import Runtime
 from . import store
 from .channels import dm_participants, require_postable, require_readable
 from .markdown import render
 from .mentions import EVERYONE, resolve_mentions
+from .message_cache import encoded_messages_of
 from .uploads import MultipartSend
 
 MAX_MESSAGE_CHARS = 10_000
@@ -230,13 +232,27 @@ async def hide_dm(runtime: Runtime, username: str, channel: str) -> None:
 
 async def history(
     runtime: Runtime, username: str, channel: str, *, before: int | None, limit: int
-) -> list[dict[str, Any]]:
-    """A page of live messages, oldest first; page back with the first id as ``before``."""
+) -> Fragment | list[dict[str, Any]]:
+    """A page of live messages, oldest first; page back with the first id as ``before``.
+
+    The newest page, read on every visit to a channel, comes from messages kept encoded
+    (``message_cache.py``).
+    """
     await require_readable(runtime, username, channel)
     since = realtime_of(runtime).access.history_start(username, channel)
     page_size = max(1, min(limit, MAX_PAGE_SIZE))
-    return await runtime.stores.messages.reading(
-        lambda connection: store.newest_page_now(
-            connection, channel, before_id=before, limit=page_size, since=since
+    if before is not None:
+        # Scrolling back reads each older page about once: keeping it would only cost.
+        return await runtime.stores.messages.reading(
+            lambda connection: store.older_page_now(
+                connection, channel, before_id=before, limit=page_size, since=since
+            )
+        )
+    cache = encoded_messages_of(runtime)
+    page, fresh = await runtime.stores.messages.reading(
+        lambda connection: store.newest_page_encoded_now(
+            connection, channel, limit=page_size, since=since, cache=cache
         )
     )
+    cache.keep(fresh)
+    return encoded_array(page)

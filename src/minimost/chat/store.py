@@ -9,8 +9,10 @@ from typing import Any
 
 import aiosqlite
 
+from .. import jsoncodec
 from ..db.database import fetch_all, fetch_one, fetch_value, on_connection_thread
 from .markdown import render_plain
+from .message_cache import EncodedMessages, Version
 from .uploads import is_image, original_name
 
 SYSTEM_SENDER = "system"
@@ -292,30 +294,80 @@ async def mark_deleted(connection: aiosqlite.Connection, message_id: int, now: f
     )
 
 
-NEWEST_PAGE = (
+OLDER_PAGE = (
     f"SELECT {MESSAGE_FIELDS} FROM messages WHERE channel = ? AND deleted = 0 "
     "AND id < ? AND ts >= ? ORDER BY id DESC LIMIT ?"
 )
 
 
-def newest_page_now(
+def older_page_now(
+    connection: sqlite3.Connection, channel: str, *, before_id: int, limit: int, since: float | None
+) -> list[dict[str, Any]]:
+    """The ``limit`` live messages before ``before_id`` (from ``since``), oldest first, with
+    their reactions."""
+    rows = connection.execute(OLDER_PAGE, (channel, before_id, since or 0, limit)).fetchall()
+    rows.reverse()
+    return messages_json_now(connection, rows)
+
+
+# The newest page's messages with their version (``message_cache.py``), and the same
+# version columns ahead of the full rows of those that must be encoded again. The open
+# bound on id steers SQLite to walk the channel's index from its newest entry.
+NEWEST_PAGE_KEYS = (
+    "SELECT id, sender, edited_ts, reactions_ts FROM messages WHERE channel = ? AND deleted = 0 "
+    "AND id < ? AND ts >= ? ORDER BY id DESC LIMIT ?"
+)
+NO_ID_BOUND = 2**63 - 1
+PAGE_ROWS_BETWEEN = (
+    f"SELECT sender, edited_ts, reactions_ts, {MESSAGE_FIELDS} FROM messages "
+    "WHERE channel = ? AND deleted = 0 AND ts >= ? AND id BETWEEN ? AND ?"
+)
+
+
+def newest_page_encoded_now(
     connection: sqlite3.Connection,
     channel: str,
     *,
-    before_id: int | None,
     limit: int,
-    since: float | None = None,
-) -> list[dict[str, Any]]:
-    """The ``limit`` newest live messages (before ``before_id``, from ``since``), oldest first.
+    since: float | None,
+    cache: EncodedMessages,
+) -> tuple[list[bytes], list[tuple[int, Version, bytes]]]:
+    """The ``limit`` newest live messages (from ``since``), oldest first, each as its
+    encoded JSON; and those encoded afresh, for ``cache`` to keep.
 
-    Runs on the connection's own thread; the messages come with their reactions.
+    Only messages missing from ``cache`` at their current version are read in full. Each
+    is read before its reactions, so what is kept is never older than its version says.
     """
-    rows = connection.execute(
-        NEWEST_PAGE,
-        (channel, before_id if before_id is not None else 2**63 - 1, since or 0, limit),
-    ).fetchall()
-    rows.reverse()
-    return messages_json_now(connection, rows)
+    plain = connection.cursor()
+    plain.row_factory = None  # tuples: unpacked by position, no names needed
+    keys = plain.execute(NEWEST_PAGE_KEYS, (channel, NO_ID_BOUND, since or 0, limit)).fetchall()
+    keys.reverse()
+    found: dict[int, bytes] = {}
+    missing: list[int] = []
+    for message_id, *version in keys:
+        encoded = cache.get(message_id, tuple(version))
+        if encoded is None:
+            missing.append(message_id)
+        else:
+            found[message_id] = encoded
+    fresh: list[tuple[int, Version, bytes]] = []
+    if missing:
+        # One walk of the channel's index over the missing stretch (all of a first load,
+        # or the newest few) rather than a seek per id.
+        rows = plain.execute(
+            PAGE_ROWS_BETWEEN, (channel, since or 0, missing[0], missing[-1])
+        ).fetchall()
+        by_message = reactions_of_now(connection, missing)
+        wanted = set(missing)
+        for row in rows:
+            message_id = row[3]
+            if message_id in wanted:
+                message = message_json(row[3:], by_message.get(message_id, []))
+                encoded = jsoncodec.encoded(message)
+                fresh.append((message_id, row[:3], encoded))
+                found[message_id] = encoded
+    # A message deleted between the two reads is simply left out.
+    return [found[key[0]] for key in keys if key[0] in found], fresh
 
 
 ADVANCE_WATERMARK = (
@@ -377,8 +429,16 @@ async def anonymise_messages(
     return cursor.rowcount
 
 
-async def delete_messages_and_reactions(connection: aiosqlite.Connection, username: str) -> int:
+async def delete_messages_and_reactions(
+    connection: aiosqlite.Connection, username: str, now: float
+) -> int:
     cursor = await connection.execute("DELETE FROM messages WHERE sender = ?", (username,))
+    # Messages losing a reaction show it moved, as a toggled reaction does.
+    await connection.execute(
+        "UPDATE messages SET reactions_ts = ? "
+        "WHERE id IN (SELECT message_id FROM reactions WHERE reactor = ?)",
+        (now, username),
+    )
     await connection.execute("DELETE FROM reactions WHERE reactor = ?", (username,))
     await connection.execute(
         "DELETE FROM reactions WHERE message_id NOT IN (SELECT id FROM messages)"

@@ -333,7 +333,7 @@ async def database_bytes(connection: aiosqlite.Connection) -> int:
 
 # Indexes this version adds only for speed. The cap counts what the original counted,
 # so an upgrade that builds them does not evict history an install used to keep.
-SPEED_ONLY_INDEXES = ("idx_messages_channel_text",)
+SPEED_ONLY_INDEXES = ("idx_messages_channel_text", "idx_messages_channel_page_keys")
 
 
 async def live_bytes(connection: aiosqlite.Connection) -> int:
