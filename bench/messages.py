@@ -104,7 +104,15 @@ async def timed_gets(
     return latencies
 
 
-def read_cases(layout: Layout, requests: int, rng: random.Random) -> dict[str, list[str]]:
+def read_cases(
+    layout: Layout, requests: int, rng: random.Random, messages: int, round_number: int = 0
+) -> dict[str, list[str]]:
+    """Each case's paths, ``requests`` of them (the first ones serve as warm-up).
+
+    An older page asks for the page before a random point of history, different in
+    each round: a first load, whose messages no earlier request encoded.
+    """
+    points = random.Random(1000 + round_number)
     words = vocabulary(20_000, random.Random(7))
     readable = [*layout.public, *layout.private[:2], *layout.dms[:2]]
     common = ["deploy", "release", "meeting", "database", "tomorrow", "review"]
@@ -121,6 +129,11 @@ def read_cases(layout: Layout, requests: int, rng: random.Random) -> dict[str, l
     return {
         "newest page": [
             f"/api/channels/{quote(rng.choice(readable))}/messages" for _ in range(requests)
+        ],
+        "older page, first load": [
+            f"/api/channels/{quote(points.choice(layout.public))}/messages"
+            f"?before={points.randrange(messages // 10, messages)}"
+            for _ in range(requests)
         ],
         "search, common word": [
             f"/api/search?q={quote(rng.choice(common))}" for _ in range(requests)
@@ -411,7 +424,8 @@ def main() -> None:
                 speed = machine_speed_ms()
                 print(f"machine speed: reference loop {speed:.0f} ms (lower is faster)")
                 if not args.skip_reads:
-                    report_reads(server, accounts["alice"], layout, args.requests)
+                    reader = accounts["alice"]
+                    report_reads(server, reader, layout, args.requests, args.messages, round_number)
                 if not args.skip_sends:
                     report_sends(server, accounts, args)
             print(f"\nmachine speed at the end: reference loop {machine_speed_ms():.0f} ms")
@@ -419,17 +433,22 @@ def main() -> None:
             server.close()
 
 
-def report_reads(server: LiveServer, reader: Account, layout: Layout, requests: int) -> None:
+def report_reads(
+    server: LiveServer,
+    reader: Account,
+    layout: Layout,
+    requests: int,
+    messages: int,
+    round_number: int,
+) -> None:
     rng = random.Random(5)
     pid = server_pid(server)
+    warmup = 30
     print("\n| request | n | p50 ms | p95 ms | p99 ms | mean ms | server CPU ms/request |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, paths in read_cases(layout, requests, rng).items():
-        warmup = 30
+    for name, paths in read_cases(layout, warmup + requests, rng, messages, round_number).items():
         cpu_before = cpu_seconds(pid)
-        latencies = asyncio.run(
-            timed_gets("127.0.0.1", server.port, reader, paths[:warmup] + paths, warmup)
-        )
+        latencies = asyncio.run(timed_gets("127.0.0.1", server.port, reader, paths, warmup))
         cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / (warmup + len(latencies))
         print(
             f"| {name} | {len(latencies)} | {percentile(latencies, 0.5):.2f} | "
