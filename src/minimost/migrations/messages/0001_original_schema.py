@@ -109,3 +109,6 @@ async def migrate(connection: aiosqlite.Connection) -> None:
     )
     if index_is_new:
         await connection.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+        # Merged now, at upgrade: left as the rebuild writes it (many segments), the index
+        # would be merged a little on each later write, stalling sends for a while.
+        await connection.execute("INSERT INTO messages_fts (messages_fts) VALUES ('optimize')")
