@@ -347,17 +347,20 @@ async def live_bytes(connection: aiosqlite.Connection) -> int:
 
 
 async def _speed_bytes(connection: aiosqlite.Connection) -> int:
-    marks = ", ".join("?" for _ in SPEED_ONLY_INDEXES)
+    """Pages of ``SPEED_ONLY_INDEXES``, one index at a time: dbstat reads only the b-tree
+    an equality on ``name`` names, but walks the whole file for an ``IN`` list (2.5 s
+    against 0.1 s on a million messages)."""
+    total = 0
     try:
-        row = await fetch_one(
-            connection,
-            f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({marks})",
-            SPEED_ONLY_INDEXES,
-        )
+        for name in SPEED_ONLY_INDEXES:
+            row = await fetch_one(
+                connection, "SELECT pgsize FROM dbstat('main', 1) WHERE name = ?", (name,)
+            )
+            total += int(row[0] or 0) if row else 0
     except sqlite3.OperationalError:
         log.warning("housekeeping: SQLite without dbstat; the size cap counts every index")
         return 0
-    return int(row[0]) if row else 0
+    return total
 
 
 async def existing_tables(connection: aiosqlite.Connection, names: Iterable[str]) -> set[str]:
