@@ -17,6 +17,7 @@ from .assets import register_assets
 from .audit import AuditLog
 from .db import Stores
 from .features import Feature
+from .ids import bound_int_routes
 from .paths import DataRoot, resource_dir
 from .runtime import Runtime
 from .security import load_or_create_secret_key, register_security_headers
@@ -76,6 +77,7 @@ def create_app(
         template_folder=str(resources / "templates"),
         static_folder=str(resources / "static"),
     )
+    bound_int_routes(app)
     app.extensions["minimost"] = runtime
     app.config.update(
         SECRET_KEY=load_or_create_secret_key(data_root.secret_key_file),

@@ -11,6 +11,7 @@ from quart_schema import RequestSchemaValidationError
 from ..api import ApiError, error_body
 
 NOT_AN_OBJECT = "Send a JSON object."
+NOT_UTF8 = "The request body is not valid UTF-8 text."
 
 # Pydantic's wording for the usual mistakes, said the way our other messages are.
 PLAIN_WORDING = {
@@ -30,6 +31,18 @@ PLAIN_WORDING = {
 
 class JsonRequest(Request):
     """A request whose unreadable JSON body is refused in the API's own words."""
+
+    async def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> Any:
+        """The body; as text only if it is UTF-8, else a 400 (``get_json`` reads it so)."""
+        data = await super().get_data(cache, False, parse_form_data)
+        if not as_text:
+            return data
+        try:
+            return data.decode()
+        except UnicodeDecodeError as error:
+            raise ApiError(400, "bad_request", NOT_UTF8) from error
 
     def on_json_loading_failed(self, error: Exception) -> Any:
         raise ApiError(400, "bad_request", NOT_AN_OBJECT) from error
@@ -56,6 +69,8 @@ def describe(error: Exception | None) -> str:
         return f'"{field}" {PLAIN_WORDING[kind]}.'
     if kind == "greater_than_equal":
         return f'"{field}" must be at least {first["ctx"]["ge"]}.'
+    if kind == "less_than_equal":
+        return f'"{field}" must be at most {first["ctx"]["le"]}.'
     if kind == "literal_error":
         return f'"{field}" must be {first["ctx"]["expected"]}.'
     return f'"{field}": {first["msg"]}.'

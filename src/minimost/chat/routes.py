@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response, send_file
-from quart_schema import validate_querystring, validate_request
+from quart_schema import RequestSchemaValidationError, validate_querystring, validate_request
 
 from ..auth import sessions
+from ..ids import is_decimal
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
 from ..schemas import (
@@ -86,14 +87,18 @@ async def post_message(channel: str, data: NewMessage | None) -> tuple[Answer, i
             runtime.data_root.uploads_dir, runtime.settings.max_upload_bytes
         )
         raw_reply = upload.fields.get("reply_to")
-        data = load_body(
-            NewMessage,
-            {
-                "content": upload.fields.get("content", ""),
-                "client_id": upload.fields.get("client_id"),
-                "reply_to": int(raw_reply) if raw_reply and raw_reply.isdigit() else None,
-            },
-        )
+        try:
+            data = load_body(
+                NewMessage,
+                {
+                    "content": upload.fields.get("content", ""),
+                    "client_id": upload.fields.get("client_id"),
+                    "reply_to": int(raw_reply) if raw_reply and is_decimal(raw_reply) else None,
+                },
+            )
+        except RequestSchemaValidationError:
+            upload.discard()
+            raise
     messages, created = await actions.send_message(
         runtime,
         _username(),

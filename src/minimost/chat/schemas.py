@@ -6,9 +6,9 @@ from typing import Annotated
 
 from pydantic import Field
 
+from ..ids import StoredInt, WholeNumber
 from ..schemas import Query, RequestBody, ResponseBody
 
-WholeNumber = Annotated[int, Field(ge=0)]
 EpochSeconds = Annotated[float, Field(allow_inf_nan=False, description="Time in epoch seconds.")]
 
 
@@ -20,7 +20,7 @@ class NewMessage(RequestBody):
     client_id: str | None = Field(
         None, description="The sender's own id for the message: a retry is not duplicated."
     )
-    reply_to: int | None = Field(None, description="Id of the message this one answers.")
+    reply_to: StoredInt | None = Field(None, description="Id of the message this one answers.")
 
 
 class NewMessageForm(RequestBody):
@@ -28,7 +28,7 @@ class NewMessageForm(RequestBody):
 
     content: str = ""
     client_id: str | None = None
-    reply_to: int | None = None
+    reply_to: StoredInt | None = None
     files: list[bytes] = Field(
         default_factory=list,
         description="File parts: any part with a filename is a file, whatever its field name.",

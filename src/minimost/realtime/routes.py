@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from quart import Blueprint, abort, websocket
 
 from ..auth import sessions
+from ..ids import is_decimal
 from ..jsoncodec import compact, parse
 from ..runtime import Runtime, get_runtime
 from ..security import passive
@@ -47,7 +48,7 @@ def requested_after() -> int | None:
     raw = websocket.args.get("after")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    if not is_decimal(raw):
         abort(400)
     return int(raw)
 
