@@ -15,6 +15,7 @@ from quart import Quart
 from . import apidocs, auth, calls, chat, housekeeping, pages, presence, previews, realtime, stun
 from .assets import register_assets
 from .audit import AuditLog
+from .bodies import settle_request_bodies
 from .db import Stores
 from .features import Feature
 from .ids import bound_int_routes
@@ -100,6 +101,7 @@ def create_app(
     )
     register_assets(app, runtime)
     register_security_headers(app)
+    settle_request_bodies(app)
 
     runtime.while_serving("stores", runtime.stores.serving)
     for feature in FEATURES:
