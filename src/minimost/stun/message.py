@@ -84,7 +84,7 @@ def inspect_attributes(data: bytes) -> tuple[int, ...] | None:
         if zlib.crc32(data[:20]) ^ FINGERPRINT_XOR != _CRC.unpack_from(data, 24)[0]:
             return None
         return _NOTHING_UNKNOWN
-    unknown: list[int] | None = None
+    unknown: dict[int, None] | None = None  # insertion-ordered, without repeats
     integrity = 0  # 1 after MESSAGE-INTEGRITY, 2 after MESSAGE-INTEGRITY-SHA256
     offset = 20
     unpack = _ATTRIBUTE.unpack_from
@@ -110,9 +110,9 @@ def inspect_attributes(data: bytes) -> tuple[int, ...] | None:
             integrity = 2
         elif kind < 0x8000 and kind not in UNDERSTOOD:
             if unknown is None:
-                unknown = [kind]
-            elif kind not in unknown:
-                unknown.append(kind)
+                unknown = {kind: None}
+            else:
+                unknown[kind] = None
         offset = end
     return _NOTHING_UNKNOWN if unknown is None else tuple(unknown)
 
