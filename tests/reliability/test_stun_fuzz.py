@@ -240,10 +240,10 @@ def client(host: str) -> Iterator[socket.socket]:
         yield sock
 
 
-def assert_answered(sock: socket.socket, port: int, *, with_fingerprint: bool) -> None:
+def assert_answered(sock: socket.socket, port: int, *, fingerprinted: bool) -> None:
     """One Binding Request; the next datagram back is its success, mapping the sender."""
     request = Message(Method.BINDING, Class.REQUEST)
-    if with_fingerprint:
+    if fingerprinted:
         request.add_fingerprint()
     sock.sendto(bytes(request), ("127.0.0.1", port))
     reply = parse_message(sock.recv(4096))  # checks the reply's FINGERPRINT too
@@ -281,13 +281,13 @@ def test_malformed_flood_gets_no_answer_and_requests_still_do() -> None:
             if len(batch) == BATCH:
                 # Replies leave in arrival order: once this one is back, every datagram sent
                 # before it has been handled, and any reply to them would already be here.
-                assert_answered(user, server.port, with_fingerprint=sent % 2 == 0)
+                assert_answered(user, server.port, fingerprinted=sent % 2 == 0)
                 answered += 1
                 assert_nothing_arrived(noisy, batch)
                 batch.clear()
-        for with_fingerprint in (False, True):
-            assert_answered(noisy, server.port, with_fingerprint=with_fingerprint)
-            assert_answered(user, server.port, with_fingerprint=with_fingerprint)
+        for fingerprinted in (False, True):
+            assert_answered(noisy, server.port, fingerprinted=fingerprinted)
+            assert_answered(user, server.port, fingerprinted=fingerprinted)
         stats = server.stats
     assert sent == TOTAL
     assert stats.answered == answered + 4
