@@ -78,7 +78,8 @@ def routes(ctx: click.Context) -> None:
 def serve(host: str, port: int) -> None:
     """Serve under Hypercorn on one event loop until Ctrl-C or SIGTERM."""
     try:
-        app = create_app()
+        # The STUN server listens on the same host unless the stun_host setting says otherwise.
+        app = create_app(config={"SERVING_HOST": host})
     except SettingsError as error:
         raise click.ClickException(str(error)) from error
     runtime = get_runtime(app)

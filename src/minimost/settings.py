@@ -47,6 +47,7 @@ class Settings:
     max_avatar_size_mb: float
     stun_enabled: bool
     stun_port: int
+    stun_host: str
     max_login_attempts: int
     lockout_duration_minutes: float
     password_min_length: int
@@ -142,6 +143,19 @@ def _valid_private_entry(entry: Any) -> bool:
     return True
 
 
+def _valid_listen_host(value: Any) -> bool:
+    """Empty (follow the serving host), an IP address, or a host name to resolve."""
+    if not isinstance(value, str) or len(value) > 253:
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if value.startswith("*"):
+            return False
+        return value == "" or bool(HOST_NAME.match(value.lower().rstrip(".")))
+    return True
+
+
 def _valid_preview_hosts(value: Any) -> bool:
     return isinstance(value, list) and all(_valid_private_entry(entry) for entry in value)
 
@@ -180,6 +194,11 @@ RULES: dict[str, Rule] = {
     "max_avatar_size_mb": _number(minimum=0, exclusive=True),
     "stun_enabled": Rule("true or false", lambda v: isinstance(v, bool)),
     "stun_port": _int_range(0, 65535),
+    "stun_host": Rule(
+        '"" (follow the serving host), an IP address ("0.0.0.0" or "::" for all '
+        "interfaces) or a host name",
+        _valid_listen_host,
+    ),
     "max_login_attempts": _int_range(0),
     "lockout_duration_minutes": _number(minimum=0, exclusive=True),
     "password_min_length": _int_range(15, 1024),

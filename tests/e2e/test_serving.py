@@ -46,7 +46,7 @@ def test_stun_answers_on_the_serving_loop(tmp_path: Path) -> None:
     try:
         status, _body = fetch(f"{server.url}/login")
         assert status == 200
-        found = re.search(r"STUN server answering on 0\.0\.0\.0:(\d+)", server.log())
+        found = re.search(r"STUN on udp://0\.0\.0\.0:(\d+)", server.log())
         assert found, server.log()
         port = int(found.group(1))
         mapped = binding_request(port)

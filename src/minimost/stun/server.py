@@ -1,12 +1,13 @@
-"""Bundled STUN server (RFC 5389 Binding only) for server-reflexive ICE candidates on a LAN.
+"""Bundled STUN server (RFC 8489 Binding only) for server-reflexive ICE candidates on a LAN.
 
 It runs as datagram endpoints on the application's own event loop, which also serves HTTP and
 websockets, so every datagram costs at most a few cheap checks before it is dropped, nothing is
 logged per datagram, and token buckets bound the work a flood can cause.
 
 Binding Requests as browsers send them (no attributes, or FINGERPRINT only) and every reply
-are handled by the few struct/zlib calls below; aioice's generic codec only parses requests
-that carry other attributes, which are rare and rationed by the same buckets.
+are handled by a few struct/zlib calls; requests with other attributes are walked strictly by
+``message.inspect_attributes`` (malformed ones are dropped, unknown comprehension-required
+attributes get a 420), rationed by the same buckets.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .message import inspect_attributes, unknown_attribute_error
+
 logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!HHI")
@@ -35,7 +38,6 @@ _XOR_MAPPED_ADDRESS = 0x0020
 _SOFTWARE = 0x8022
 _FINGERPRINT = 0x8028
 _FINGERPRINT_XOR = 0x5354554E
-_FINGERPRINT_ATTRIBUTE = struct.pack("!HH", _FINGERPRINT, 4)
 _CRC = struct.Struct("!I")
 # Ask for this much kernel buffering so bursts wait for the loop instead of being dropped
 # (Linux caps it at net.core.rmem_max / wmem_max).
@@ -64,6 +66,7 @@ class StunStats:
     malformed: int = 0  # datagrams dropped as not-STUN / unparsable
     ignored: int = 0  # valid STUN that is not a Binding Request (responses, indications, ...)
     rate_limited: int = 0  # Binding Requests dropped by the per-source or global limit
+    rejected: int = 0  # 420 error responses sent for unknown comprehension-required attributes
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -191,8 +194,13 @@ class StunServer:
             self.stats.rate_limited += 1
             self._maybe_summarise()
             return None
-        if size != 20 and not _valid_attributes(data):
-            return self._drop_malformed()
+        if size != 20:
+            unknown = inspect_attributes(data)
+            if unknown is None:
+                return self._drop_malformed()
+            if unknown:
+                self.stats.rejected += 1
+                return unknown_attribute_error(data[8:20], unknown, self._software_attribute)
         if "%" in host:
             host = host.partition("%")[0]
         self.stats.answered += 1
@@ -227,9 +235,11 @@ class StunServer:
             self._last_summary = now
             s = self.stats
             logger.debug(
-                "STUN on port %d so far: %d answered, %d malformed, %d ignored, %d rate-limited",
+                "STUN on port %d so far: %d answered, %d rejected, %d malformed, %d ignored, "
+                "%d rate-limited",
                 self.port,
                 s.answered,
+                s.rejected,
                 s.malformed,
                 s.ignored,
                 s.rate_limited,
@@ -278,23 +288,6 @@ class StunServer:
 def _xor_ipv4(host: str) -> int:
     """An IPv4 source as XOR-MAPPED-ADDRESS carries it; cached, as sources repeat."""
     return int.from_bytes(socket.inet_aton(host), "big") ^ _COOKIE
-
-
-def _valid_attributes(data: bytes) -> bool:
-    """Whether a request's attributes parse (and its FINGERPRINT, if any, matches).
-
-    A lone FINGERPRINT is checked here; anything else goes through aioice's parser.
-    """
-    if len(data) == 28 and data[20:24] == _FINGERPRINT_ATTRIBUTE:
-        return zlib.crc32(data[:20]) ^ _FINGERPRINT_XOR == _CRC.unpack_from(data, 24)[0]
-    # Imported on first use: aioice brings in dnspython and ifaddr, a tenth of start-up.
-    from aioice.stun import parse_message
-
-    try:
-        parse_message(data)
-    except Exception:  # junk raises ValueError, struct.error, ...
-        return False
-    return True
 
 
 def _bind(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
