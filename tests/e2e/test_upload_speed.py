@@ -99,24 +99,22 @@ def post_http11(target: UploadTarget, data: bytes, name: str) -> tuple[int, dict
         connection.close()
 
 
-def post_http2(
-    target: UploadTarget, data: bytes, name: str, tmp_path: Path
-) -> tuple[int, dict[str, Any]]:
-    """One send over HTTP/2 with curl (ALPN over TLS, prior knowledge over plain TCP)."""
+def post_with_curl(
+    target: UploadTarget, upload: Path, *options: str, files: int = 1
+) -> tuple[int, dict[str, Any], str]:
+    """One send with curl: the status, the JSON answer and the HTTP version spoken."""
     curl = shutil.which("curl")
     assert curl, "curl is needed to send over HTTP/2"
-    upload = tmp_path / name
-    upload.write_bytes(data)
-    answer = tmp_path / "answer.json"
+    answer = upload.parent / "answer.json"
     command = [curl, "--silent", "--show-error", "--max-time", "60", "-o", str(answer)]
-    command += ["-w", "%{http_code} %{http_version}"]
+    command += ["-w", "%{http_code} %{http_version}", *options]
     if target.context:
-        command += ["--http2", "--cacert", str(target.cafile)]
-    else:
-        command += ["--http2-prior-knowledge"]
+        command += ["--cacert", str(target.cafile)]
     for header, value in target.headers().items():
         command += ["-H", f"{header}: {value}"]
-    command += ["-F", "content=full speed", "-F", f"files0=@{upload}"]
+    command += ["-F", "content=full speed"]
+    for n in range(files):
+        command += ["-F", f"files{n}=@{upload}"]
     finished = subprocess.run(
         [*command, f"{target.server.url}{SEND_PATH}"],
         capture_output=True,
@@ -125,8 +123,19 @@ def post_http2(
         check=True,
     )
     status, version = finished.stdout.split()
-    assert version == "2", finished.stdout
-    return int(status), json.loads(answer.read_bytes())
+    return int(status), json.loads(answer.read_bytes()), version
+
+
+def post_http2(
+    target: UploadTarget, data: bytes, name: str, tmp_path: Path
+) -> tuple[int, dict[str, Any]]:
+    """One send over HTTP/2 (ALPN over TLS, prior knowledge over plain TCP)."""
+    upload = tmp_path / name
+    upload.write_bytes(data)
+    http2 = "--http2" if target.context else "--http2-prior-knowledge"
+    status, answer, version = post_with_curl(target, upload, http2)
+    assert version == "2"
+    return status, answer
 
 
 def arrived_whole(target: UploadTarget, answer: dict[str, Any], data: bytes) -> None:
@@ -228,3 +237,22 @@ def test_a_file_at_the_limit_goes_through_the_composer(
         )
     finally:
         person.close()
+
+
+def test_a_body_without_a_length_is_held_to_the_whole_request_cap(
+    target: UploadTarget, tmp_path: Path
+) -> None:
+    """Chunked transfer: each file is within its limit, all of them together are not."""
+    upload = tmp_path / "part.bin"
+    upload.write_bytes(os.urandom(4 * MIB))
+    chunked = ("--http1.1", "-H", "Transfer-Encoding: chunked")
+    before = target.stored()
+    status, answer, version = post_with_curl(target, upload, *chunked, files=2)
+    assert (status, version) == (201, "1.1"), answer
+    assert len(target.stored()) == len(before) + 2
+    status, answer, _ = post_with_curl(target, upload, *chunked, files=3)
+    assert (status, answer) == (
+        413,
+        {"error": {"code": "too_large", "message": "The request is too large."}},
+    )
+    assert len(target.stored()) == len(before) + 2

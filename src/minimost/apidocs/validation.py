@@ -9,6 +9,7 @@ from quart import Request, Response
 from quart_schema import RequestSchemaValidationError
 
 from ..api import ApiError, error_body
+from ..request_body import CappedBody
 
 NOT_AN_OBJECT = "Send a JSON object."
 
@@ -29,7 +30,10 @@ PLAIN_WORDING = {
 
 
 class JsonRequest(Request):
-    """A request whose unreadable JSON body is refused in the API's own words."""
+    """A request whose unreadable JSON body is refused in the API's own words, and whose
+    body is held to the size cap as a whole."""
+
+    body_class = CappedBody
 
     def on_json_loading_failed(self, error: Exception) -> Any:
         raise ApiError(400, "bad_request", NOT_AN_OBJECT) from error
