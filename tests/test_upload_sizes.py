@@ -206,3 +206,22 @@ async def test_an_avatar_under_its_own_limit_is_taken_when_files_are_capped_lowe
         assert response.status_code == 200, await response.get_data(as_text=True)
         assert (await response.get_json())["avatar_url"].startswith("/api/users/alice/avatar")
     assert len(list((data_dir / "avatars").iterdir())) == 1
+
+
+async def test_an_endless_part_header_is_refused_in_words(
+    make_app: AppFactory, data_dir: Path
+) -> None:
+    app = make_app(max_upload_size_mb=3)
+    boundary = uuid.uuid4().hex
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="files0"; filename="a.txt"\r\n'
+    chunks = [head.encode(), b"X-Padding: " + b"a" * (100 * KIB)]
+    async with app.test_app():
+        alice = await sign_up(app, "alice")
+        response = await stream_send(alice, chunks, boundary)
+        assert response.status_code == 413
+        assert await error_of(response) == {
+            "code": "too_large",
+            "message": "A multipart part header is too long.",
+        }
+        assert await alice_messages(alice) == []
+    assert uploads(data_dir) == []
