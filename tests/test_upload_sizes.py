@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from quart import Response
+from quart import Quart, Response
 from werkzeug.datastructures import FileStorage
 
 from tests.conftest import PEER, AppFactory, UserClient, sign_up
@@ -225,3 +225,18 @@ async def test_an_endless_part_header_is_refused_in_words(
         }
         assert await alice_messages(alice) == []
     assert uploads(data_dir) == []
+
+
+async def test_a_file_with_a_very_long_name_is_kept_under_a_shortened_name(
+    app: Quart, data_dir: Path
+) -> None:
+    alice = await sign_up(app, "alice")
+    response = await send_file(alice, b"minutes", "meeting-notes-" + "n" * 300 + ".txt")
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    file = (await response.get_json())["messages"][1]["file"]
+    assert file["name"].startswith("meeting-notes-nnn")
+    assert file["name"].endswith(".txt")
+    download = await alice.get(file["url"])
+    assert await download.get_data() == b"minutes"
+    (stored,) = uploads(data_dir)
+    assert len(stored.name) == 255

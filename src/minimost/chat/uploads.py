@@ -39,6 +39,7 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
 MAX_FIELD_BYTES = 64 * 1024
 FIELDS_TOO_LARGE = f"The text fields of a send can hold at most {MAX_FIELD_BYTES // 1024} KiB."
 MAX_FILES = 10
+MAX_NAME_BYTES = 255
 
 
 def stored_name(original: str) -> str:
@@ -47,6 +48,11 @@ def stored_name(original: str) -> str:
     if extension in IMAGE_EXTENSIONS:
         return f"{token}{extension}"
     safe = secure_filename(original) or f"file{extension}"
+    room = MAX_NAME_BYTES - len(token) - 1
+    if len(safe) > room:
+        # Shortened, keeping its extension: the filesystem refuses longer names.
+        suffix = Path(safe).suffix[:16]
+        safe = safe[: room - len(suffix)] + suffix
     return f"{token}_{safe}"
 
 
