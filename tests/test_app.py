@@ -18,6 +18,7 @@ from minimost.cli import cli
 from minimost.paths import resource_dir
 from minimost.runtime import get_runtime
 from minimost.security import public
+from minimost.settings import FORM_ALLOWANCE_BYTES
 from minimost.version import read_version
 from tests.conftest import AppFactory, browser_for
 
@@ -150,12 +151,13 @@ async def test_oversized_request_gets_413(make_app: AppFactory) -> None:
     async def echo_size() -> str:
         return str(len(await request.get_data()))
 
+    cap = 5 * 1024 * 1024 + FORM_ALLOWANCE_BYTES  # the avatar limit, 5 MB, is the larger
     async with app.test_app():
         user = await browser_for(app)
-        fits = await user.api("POST", "/echo-size", data=b"x" * (1024 * 1024))
-        response = await user.api("POST", "/echo-size", data=b"x" * (1024 * 1024 + 1))
+        fits = await user.api("POST", "/echo-size", data=b"x" * cap)
+        response = await user.api("POST", "/echo-size", data=b"x" * (cap + 1))
     assert fits.status_code == 200
-    assert await fits.get_data(as_text=True) == str(1024 * 1024)
+    assert await fits.get_data(as_text=True) == str(cap)
     assert response.status_code == 413
     assert (await response.get_json())["error"]["message"] == "The request is too large."
 

@@ -9,7 +9,7 @@ import pytest
 
 from minimost import create_app
 from minimost.paths import DataRoot, resource_dir
-from minimost.settings import RULES, SettingsError, SettingsSource
+from minimost.settings import FORM_ALLOWANCE_BYTES, RULES, SettingsError, SettingsSource
 
 
 def source(data_dir: Path, overrides: dict | None = None) -> SettingsSource:
@@ -113,5 +113,5 @@ def test_invalid_setting_stops_create_app(tmp_path: Path) -> None:
 
 
 def test_upload_limit_follows_the_setting(tmp_path: Path) -> None:
-    app = create_app(data_dir=tmp_path, settings={"max_upload_size_mb": 3}, tls=False)
-    assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
+    app = create_app(data_dir=tmp_path, settings={"max_upload_size_mb": 30}, tls=False)
+    assert app.config["MAX_CONTENT_LENGTH"] == 30 * 1024 * 1024 + FORM_ALLOWANCE_BYTES

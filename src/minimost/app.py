@@ -82,7 +82,7 @@ def create_app(
     app.extensions["minimost"] = runtime
     app.config.update(
         SECRET_KEY=load_or_create_secret_key(data_root.secret_key_file),
-        MAX_CONTENT_LENGTH=runtime.settings.max_upload_bytes,
+        MAX_CONTENT_LENGTH=runtime.settings.max_request_bytes,
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=1),
         TLS=tls if tls is not None else not os.environ.get("MINIMOST_SKIP_TLS"),
         HOUSEKEEPING=not os.environ.get("MINIMOST_SKIP_CLEANUP"),

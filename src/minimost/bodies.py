@@ -1,4 +1,9 @@
-"""Answers sent before a request's body has arrived must not break a keep-alive connection.
+"""Request bodies: held to the size cap as a whole, and settled before the answer goes out.
+
+Quart compares ``MAX_CONTENT_LENGTH`` with the Content-Length header and otherwise only
+with the bytes not yet read, so a body without a length (chunked HTTP/1.1, HTTP/2 with no
+content-length) read as it arrives could run past the cap without end: every byte
+received counts here, read or not.
 
 Refusals (401, 403, 413, …) are decided from the headers, often before the client has
 sent its body. Hypercorn reuses an HTTP/1.1 connection only once the whole body is in;
@@ -14,7 +19,7 @@ import asyncio
 
 from quart import Quart, Response, request
 from quart.wrappers.request import Body
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 # Up to this size the body is waited for: cheaper than a new connection (and TLS handshake).
 WAIT_FOR_BYTES = 64 * 1024
@@ -22,10 +27,24 @@ WAIT_SECONDS = 5.0
 KEEP_ALIVE_VERSIONS = frozenset({"1.0", "1.1"})
 
 
-class TrackedBody(Body):
-    """A request body that tells whether it has arrived in full."""
+class RequestBody(Body):
+    """A request body that counts every byte received against the cap and tells whether
+    it has arrived in full."""
 
-    def received(self) -> bool:
+    def __init__(self, expected_content_length: int | None, max_content_length: int | None) -> None:
+        super().__init__(expected_content_length, max_content_length)
+        self.received_bytes = 0
+
+    def append(self, data: bytes) -> None:
+        self.received_bytes += len(data)
+        cap = self._max_content_length
+        if cap is not None and self.received_bytes > cap and self._must_raise is None:
+            self._must_raise = RequestEntityTooLarge()
+            self.set_complete()
+            return
+        super().append(data)
+
+    def is_complete(self) -> bool:
         return self._complete.is_set()
 
 
@@ -40,7 +59,7 @@ def settle_request_bodies(app: Quart) -> None:
         if not length and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
             return response
         body = request.body
-        if isinstance(body, TrackedBody) and body.received():
+        if isinstance(body, RequestBody) and body.is_complete():
             return response
         if length is not None and length <= WAIT_FOR_BYTES:
             try:

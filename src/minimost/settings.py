@@ -19,6 +19,8 @@ from typing import Any
 from .paths import DataRoot, resource_dir
 
 MIB = 1024 * 1024
+# Room in a request beside its largest allowed file: the form's text and part headers.
+FORM_ALLOWANCE_BYTES = 256 * 1024
 RATE_LIMIT_ACTIONS = (
     "login",
     "signup",
@@ -72,6 +74,11 @@ class Settings:
     @property
     def max_avatar_bytes(self) -> int:
         return int(self.max_avatar_size_mb * MIB)
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The whole-request cap: a file of exactly either limit must still fit in a form."""
+        return max(self.max_upload_bytes, self.max_avatar_bytes) + FORM_ALLOWANCE_BYTES
 
 
 @dataclass(frozen=True)

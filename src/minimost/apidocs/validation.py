@@ -9,7 +9,7 @@ from quart import Request, Response
 from quart_schema import RequestSchemaValidationError
 
 from ..api import ApiError, error_body
-from ..bodies import TrackedBody
+from ..bodies import RequestBody
 
 NOT_AN_OBJECT = "Send a JSON object."
 NOT_UTF8 = "The request body is not valid UTF-8 text."
@@ -31,9 +31,10 @@ PLAIN_WORDING = {
 
 
 class JsonRequest(Request):
-    """A request whose unreadable JSON body is refused in the API's own words."""
+    """A request whose unreadable JSON body is refused in the API's own words, and whose
+    body is held to the size cap as a whole."""
 
-    body_class = TrackedBody
+    body_class = RequestBody
 
     async def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
