@@ -22,7 +22,7 @@ from tests.e2e.server import LiveServer
 
 ROUNDS = 420
 SMALL_BODY = b'{"content": "' + b"x" * 200 + b'"}'
-LARGE_BODY_LENGTH = 2 * 1024 * 1024  # over the 1 MB upload cap set below
+LARGE_BODY_LENGTH = 2 * 1024 * 1024  # over the whole-request cap of the 1 MB limits set below
 
 
 @dataclass
@@ -138,7 +138,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServe
     live = LiveServer(
         tmp_path / "data",
         tls=request.param,
-        settings={"max_upload_size_mb": 1},
+        settings={"max_upload_size_mb": 1, "max_avatar_size_mb": 1},
         check_answers=True,
     )
     live.start()
