@@ -124,7 +124,7 @@ async def test_fresh_data_root_gets_every_table_and_column(
         assert [row[1] for row in info] == columns
     messages = db_path(data_dir, "messages")
     assert rows(messages, "PRAGMA user_version") == [(8,)]
-    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(2,)]
+    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(3,)]
     assert rows(messages, "PRAGMA auto_vacuum") == [(2,)], "incremental on new files"
     triggers = {
         row[0] for row in rows(messages, "SELECT name FROM sqlite_master WHERE type = 'trigger'")
