@@ -1,13 +1,80 @@
-"""Upgrading a 0.0.4 data root: its deleted names stay taken."""
+"""Upgrading a 0.0.4 data root: its history renders, and its deleted names stay taken."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 from quart import Quart
 
-from tests.conftest import GOOD_PASSWORD, AppFactory, browser_for, rows, sign_up
-from tests.original_install import write_history_of_deleted_accounts, write_original_data_root
+from minimost.chat.older_html import SERVICE, OlderHtml
+from minimost.runtime import get_runtime
+from tests.conftest import GOOD_PASSWORD, AppFactory, browser_for, execute, rows, sign_up
+from tests.original_install import (
+    OLDER_MARKUP,
+    write_history_of_deleted_accounts,
+    write_original_data_root,
+)
+
+UPGRADED_TEXTS = {row_id: text for row_id, _, _, text in OLDER_MARKUP}
+UPGRADED_TEXTS[2] = "hello **team**, the firmware build is green"
+
+
+async def older_html_stored(app: Quart) -> None:
+    older = get_runtime(app).services[SERVICE]
+    assert isinstance(older, OlderHtml)
+    await asyncio.wait_for(older.done.wait(), 30)
+
+
+async def html_of_new_message(user: Any, channel: str, text: str) -> str:
+    response = await user.api("POST", f"/api/channels/{channel}/messages", json={"content": text})
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    html = (await response.get_json())["message"]["html"]
+    assert isinstance(html, str)
+    return html
+
+
+async def test_upgraded_messages_render_like_new_ones(make_app: AppFactory, data_dir: Path) -> None:
+    write_original_data_root(data_dir)
+    write_history_of_deleted_accounts(data_dir)
+    messages_db = data_dir / "users" / "messages.db"
+    app = make_app()
+    async with app.test_app():
+        await older_html_stored(app)
+        stored = dict(rows(messages_db, "SELECT id, content_html FROM messages"))
+        assert None not in stored.values(), "every older message has its HTML stored"
+        # A row still without HTML when read (the pass had not reached it yet) renders too.
+        execute(messages_db, "UPDATE messages SET content_html = NULL WHERE id IN (20, 21)")
+
+        grace = await sign_up(app, "grace")
+        response = await grace.api("GET", "/api/channels/general/messages")
+        assert response.status_code == 200
+        shown = {message["id"]: message for message in (await response.get_json())["messages"]}
+        assert shown[1]["html"] == "<p>Welcome to MiniMost, alice!</p>"
+        assert shown[3]["html"] == "", "a file has no text to render, as for a new upload"
+        for row_id, text in UPGRADED_TEXTS.items():
+            expected = await html_of_new_message(grace, "general", text)
+            if row_id in shown:
+                assert shown[row_id]["html"] == expected, f"message {row_id} as read"
+            if row_id not in (20, 21):
+                assert stored[row_id] == expected, f"message {row_id} as stored"
+        assert "<code>make flash</code>" in shown[20]["html"]
+        assert 'href="https://example.com/build?id=7"' in shown[20]["html"]
+        assert "<pre><code" in shown[22]["html"]
+        assert "<script>" not in stored[23]
+
+
+async def test_a_start_with_nothing_to_render_stores_nothing(
+    make_app: AppFactory, data_dir: Path
+) -> None:
+    write_original_data_root(data_dir)
+    async with make_app().test_app():
+        pass
+    app = make_app()
+    async with app.test_app():
+        await older_html_stored(app)
+        assert get_runtime(app).services[SERVICE].stored == 0
 
 
 async def sign_up_refusal(app: Quart, username: str) -> str:
