@@ -178,3 +178,31 @@ def _messages(path: Path) -> None:
     db.execute("INSERT INTO dm_hidden VALUES ('alice', 'dm:alice:bob', 1700000035.0)")
     db.commit()
     db.close()
+
+
+# Written by people whose accounts 0.0.4 deleted (it left no trace in auth.db) and by
+# the accounts that still exist, in the markup its users typed.
+OLDER_MARKUP = [
+    (20, "general", "carol", "@alice see `make flash` and https://example.com/build?id=7"),
+    (21, "general", "alice", "**bold**, _italic_, ~~gone~~\n> quoted\n- one\n- two"),
+    (22, "general", "carol", "```python\nprint('<b>hi</b>')\n```"),
+    (23, "dm:Dave:carol", "carol", "ping <script>alert(1)</script> www.example.org"),
+]
+
+
+def write_history_of_deleted_accounts(root: Path) -> None:
+    """Add history from names with no account (carol, Dave, erin, frank) to a 0.0.4 root."""
+    messages = sqlite3.connect(root / "users" / "messages.db")
+    messages.executemany(
+        "INSERT INTO messages (id, channel, sender, content, content_type, ts) "
+        "VALUES (?, ?, ?, ?, 'text', 1700000100.0 + ?)",
+        [(*row, row[0]) for row in OLDER_MARKUP],
+    )
+    messages.execute("INSERT INTO reactions VALUES (2, 'tada', 'erin')")
+    messages.execute("INSERT INTO read_state VALUES ('frank', 'general', 1700000000.0)")
+    messages.commit()
+    messages.close()
+    presence = sqlite3.connect(root / "presence.db")
+    presence.execute("INSERT INTO private_channel_members VALUES (1, 'erin', 1699999000.0, NULL)")
+    presence.commit()
+    presence.close()

@@ -123,8 +123,8 @@ async def test_fresh_data_root_gets_every_table_and_column(
         info = rows(db_path(data_dir, name), f"PRAGMA table_info({table})")
         assert [row[1] for row in info] == columns
     messages = db_path(data_dir, "messages")
-    assert rows(messages, "PRAGMA user_version") == [(8,)]
-    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(2,)]
+    assert rows(messages, "PRAGMA user_version") == [(9,)]
+    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(3,)]
     assert rows(messages, "PRAGMA auto_vacuum") == [(2,)], "incremental on new files"
     triggers = {
         row[0] for row in rows(messages, "SELECT name FROM sqlite_master WHERE type = 'trigger'")
@@ -216,7 +216,7 @@ async def test_reopening_is_idempotent(make_app: AppFactory, data_dir: Path) -> 
     for _ in range(2):
         async with make_app().test_app():
             pass
-    assert rows(db_path(data_dir, "messages"), "PRAGMA user_version") == [(8,)]
+    assert rows(db_path(data_dir, "messages"), "PRAGMA user_version") == [(9,)]
 
 
 async def test_fts_index_follows_inserts_edits_and_deletes(tmp_path: Path) -> None:

@@ -7,12 +7,14 @@ from quart import Quart
 from ..features import Feature
 from ..runtime import Runtime
 from .message_cache import keep_encoded_messages
+from .older_html import store_older_html
 from .routes import build_blueprint
 from .socket_sends import accept_sends_over_socket
 
 
 def register(app: Quart, runtime: Runtime) -> None:
     keep_encoded_messages(runtime)
+    store_older_html(runtime)
     app.register_blueprint(build_blueprint(runtime))
     accept_sends_over_socket(app, runtime)
 

@@ -13,6 +13,7 @@ from .. import jsoncodec
 from ..db.database import fetch_all, fetch_one, fetch_value, on_connection_thread
 from .markdown import render_plain
 from .message_cache import EncodedMessages, Version
+from .older_html import html_for
 from .uploads import is_image, original_name
 
 SYSTEM_SENDER = "system"
@@ -59,7 +60,9 @@ def message_json(
         "channel": channel,
         "sender": sender,
         "content": "" if deleted else (content or ""),
-        "html": None if deleted else content_html,
+        "html": None
+        if deleted
+        else (content_html if content_html is not None else html_for(content_type, content)),
         "content_type": content_type or "text",
         "filename": filename,
         "ts": ts,

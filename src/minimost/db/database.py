@@ -9,6 +9,10 @@ Checkpoints (copying the WAL back into the database file, with an fsync) run on 
 connection of their own, about once a second after writes, instead of inside the
 commit that happens to cross SQLite's automatic threshold: that commit, and every
 send waiting on it, used to stall for the length of the fsync.
+
+The writer syncs the WAL at every commit (``synchronous = FULL``): a write is only
+acknowledged once it would survive a power cut. Group commit makes that one sync for
+every write waiting at that moment.
 """
 
 from __future__ import annotations
@@ -118,7 +122,7 @@ class Database:
             if is_new and self.incremental_vacuum:
                 await writer.execute("PRAGMA auto_vacuum = INCREMENTAL")
             await writer.execute("PRAGMA journal_mode = WAL")
-            await writer.execute("PRAGMA synchronous = NORMAL")
+            await writer.execute("PRAGMA synchronous = FULL")
             await apply_migrations(writer, self.path, self.migrations)
             await writer.execute("PRAGMA wal_autocheckpoint = 0")
             for _ in range(self.reader_count):
