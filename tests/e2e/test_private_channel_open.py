@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
-from playwright.sync_api import Browser, Page, Response, Route, WebSocketRoute, expect
+from playwright.sync_api import APIResponse, Browser, Page, Response, Route, WebSocketRoute, expect
 
 from tests.e2e.chat_helpers import (
     ChatUser,
@@ -36,6 +35,7 @@ class HeldEvent:
         self.name = name
         self.open = False
         self.held: list[str | bytes] = []
+        self.socket: WebSocketRoute | None = None
 
     def route(self, socket: WebSocketRoute) -> None:
         server = socket.connect_to_server()
@@ -51,6 +51,7 @@ class HeldEvent:
         server.on_message(to_browser)
 
     def release(self) -> None:
+        assert self.socket is not None, "the page's socket never went through the route"
         self.open = True
         for frame in self.held:
             self.socket.send(frame)
@@ -161,7 +162,7 @@ def test_the_event_before_the_answer_opens_the_new_channel(
     alice = new_user(browser, live_server, "alice", color_scheme="light")
     bob = new_user(browser, live_server, "bob")
     try:
-        answers: list[tuple[Route, Any]] = []
+        answers: list[tuple[Route, APIResponse]] = []
 
         def hold_the_answer(route: Route) -> None:
             if route.request.method != "POST":
