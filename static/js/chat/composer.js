@@ -27,6 +27,7 @@ let replyTo = null; // the message being replied to
 let lastTypingSent = 0;
 let enterToSend = true;
 let mention = null; // {start, query, items, index}
+let shownChannel = null; // the conversation the composer was last set up for
 
 // ------------------------------------------------------------------ drafts
 
@@ -396,9 +397,15 @@ function acceptMention(index) {
 
 function send() {
   const channel = state.currentChannel;
-  if (!channel || state.mentionsOpen) return;
+  if (state.mentionsOpen) return;
   const text = input.value.replace(/\s+$/, "");
   if (!text.trim() && !staged.length) return;
+  // Only to the conversation this composer is showing, and only one the app knows:
+  // never somewhere else in its place.
+  if (!channel || channel !== shownChannel || !state.channel(channel)) {
+    toast("This conversation isn't open yet, so nothing was sent. Your message is still in the box.", "error");
+    return;
+  }
   if (text.length > config.maxChars) {
     toast(`Messages can be at most ${config.maxChars.toLocaleString()} characters.`, "error");
     return;
@@ -496,6 +503,7 @@ function onKeyDown(event) {
 let ctxConnection = null;
 
 function showFor(channel) {
+  shownChannel = channel;
   input.placeholder = placeholderFor(channel);
   document.getElementById("composer-label").textContent = placeholderFor(channel);
   staged = [];

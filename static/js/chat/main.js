@@ -360,7 +360,16 @@ async function boot() {
     state,
     keyboard,
     jumpToMessage,
-    openChannel: (id) => state.openChannel(id),
+    // A conversation opened from a dialog (new channel, new DM) replaces the drawer on
+    // phones and is ready to write in, as one chosen in the switcher is.
+    openChannel: (id) => {
+      const opened = state.openChannel(id);
+      if (opened) {
+        closeDrawer();
+        focusComposer();
+      }
+      return opened;
+    },
     headerActions: document.getElementById("header-actions"),
     menu,
   };

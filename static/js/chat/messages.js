@@ -648,7 +648,7 @@ function flash(node) {
 /** Open the channel and bring the message into view, paging back as far as needed. */
 export async function jumpToMessage(channel, id) {
   if (state.currentChannel !== channel || state.mentionsOpen) {
-    state.openChannel(channel);
+    if (!state.openChannel(channel)) return;
     await waitForReady(channel);
   }
   for (let pages = 0; pages <= MAX_JUMP_PAGES; pages += 1) {

@@ -6,13 +6,16 @@
 //   state.mentionsOpen            true while the list of unread mentions is shown instead
 //   state.channels()              [{id, kind, label, name, members?, unread, mentions}]
 //   state.subscribe("channel" | "channels" | "me" | "view", handler) -> unsubscribe
-//   state.openChannel(id)         a channel id, or "mentions" for the mentions list
+//   state.openChannel(id)         a channel id, or "mentions" for the mentions list; false if unknown
+//   state.privateChannelJoined(s) a private channel the server confirmed, before its event
 //
 // Loaded over the API (load()), then kept current by the events main.js feeds in.
 
 import { api } from "../api.js";
+import { toast } from "./dom.js";
 
 export const MENTIONS = "mentions";
+const UNAVAILABLE = "That conversation isn't available: it may have been removed, or you are not a member.";
 
 const subscribers = new Map();
 const publicChannels = new Map(); // id -> entry, settings order
@@ -119,20 +122,24 @@ export const state = {
     return () => subscribers.get(topic)?.delete(handler);
   },
 
-  /** Open a conversation (a DM with nobody's message yet is kept in the list until it has one). */
+  /**
+   * Open a conversation (a DM with nobody's message yet is kept in the list until it has
+   * one). An unknown channel is refused out loud and the current one stays: what is on
+   * screen is always where the composer sends. Returns whether it opened.
+   */
   openChannel(id) {
-    if (!id) return;
+    if (!id) return false;
     if (id === MENTIONS) {
       if (!state.mentionsOpen) {
         state.mentionsOpen = true;
         emit("view", MENTIONS);
       }
-      return;
+      return true;
     }
     if (!entryOf(id)) {
       if (channelKind(id) !== "dm") {
-        console.warn(`no such conversation: ${id}`);
-        return;
+        toast(UNAVAILABLE, "error");
+        return false;
       }
       addDm({ channel: id, unread: 0, last_ts: Date.now() / 1000 });
       savePendingDms([...new Set([...pendingDms(), id])]);
@@ -145,6 +152,7 @@ export const state = {
       emit("channel", id);
     }
     emit("view", id);
+    return true;
   },
 
   /** The channel to open first: the last one this browser had open, else the first public one. */
@@ -166,6 +174,7 @@ export const state = {
 
   /** (Re)load every list and count from the server. */
   async load(publicNames) {
+    const shownLabel = entryOf(state.currentChannel || "")?.label || state.currentChannel;
     const [privates, direct, unread, mentions] = await Promise.all([
       api("GET", "/api/private-channels"),
       api("GET", "/api/dms"),
@@ -186,8 +195,9 @@ export const state = {
     for (const id of stillPending) addDm({ channel: id, unread: 0, last_ts: 0 });
     mentionList = mentions.mentions || [];
     recountMentions();
-    if (state.currentChannel && !entryOf(state.currentChannel)) state.currentChannel = null;
+    const gone = state.currentChannel && !entryOf(state.currentChannel) ? state.currentChannel : null;
     emit("channels", state.channels());
+    if (gone) leaveShown(`"${shownLabel}" is no longer among your conversations.`);
   },
 
   // ---------------------------------------------------------------- live updates
@@ -237,12 +247,21 @@ export const state = {
     emit("channels", state.channels());
   },
 
+  /** The answer to creating a private channel: enough to open it if its event is still on the way. */
+  privateChannelJoined(summary) {
+    if (!summary?.channel || privateChannels.has(summary.channel)) return;
+    setPrivate(summary, 0);
+    emit("channels", state.channels());
+  },
+
   privateChannelLeft(channel) {
-    if (!privateChannels.delete(channel)) return;
+    const entry = privateChannels.get(channel);
+    if (!entry) return;
+    privateChannels.delete(channel);
     mentionList = mentionList.filter((m) => m.channel !== channel);
     recountMentions();
     emit("channels", state.channels());
-    if (state.currentChannel === channel) state.openChannel(publicChannels.keys().next().value);
+    if (state.currentChannel === channel) leaveShown(`You are no longer in "${entry.label}".`);
   },
 
   dmHidden(channel) {
@@ -252,6 +271,12 @@ export const state = {
     if (state.currentChannel === channel) state.openChannel(publicChannels.keys().next().value);
   },
 };
+
+/** The open conversation is gone: say so, then show the first public channel. */
+function leaveShown(notice) {
+  toast(notice, "info");
+  state.openChannel(publicChannels.keys().next().value);
+}
 
 function setPrivate(summary, unread) {
   privateChannels.set(summary.channel, {

@@ -110,6 +110,8 @@ export function openNewPrivateChannelDialog(ctx) {
     }
     try {
       const answer = await api("POST", "/api/private-channels", { name: title, members: found });
+      // The answer may come before the channel.created event: it alone is enough to open it.
+      ctx.state.privateChannelJoined(answer.channel);
       dialog.close();
       ctx.openChannel(answer.channel.channel);
       return true;
