@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -176,10 +177,15 @@ class LiveServer:
 class SignedInBrowser:
     """An account made through the real sign-up form, with its cookies and CSRF token."""
 
-    def __init__(self, base: str, username: str, password: str) -> None:
+    def __init__(
+        self, base: str, username: str, password: str, context: ssl.SSLContext | None = None
+    ) -> None:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar),
+            urllib.request.HTTPSHandler(context=context),
+        )
         form = {
             "username": username,
             "password": password,
