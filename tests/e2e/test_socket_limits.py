@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 import time
@@ -82,8 +83,9 @@ async def test_a_flooding_socket_is_closed_at_once_and_frees_its_slot(server: Li
         flooder = sockets[0]
         frames = [json.dumps({"type": "nonsense", "n": n}) for n in range(300)]
         started = time.monotonic()
-        for frame in frames:
-            await flooder.send(frame)
+        with contextlib.suppress(ConnectionClosed):  # closed while still writing
+            for frame in frames:
+                await flooder.send(frame)
         code = await close_code_of(flooder, 5)
         elapsed = time.monotonic() - started
         assert code == 1008, f"closed with {code} after {elapsed:.2f} s"
@@ -118,3 +120,28 @@ async def test_oversized_frames_are_refused_as_they_arrive(server: LiveServer, s
             await socket.close()
     assert codes == [1009] * LIMIT
     assert grown < 16 * 1024, f"the server grew by {grown} KiB, more than one frame's worth"
+
+
+async def test_a_tab_over_the_limit_that_floods_is_still_closed_at_once(
+    server: LiveServer,
+) -> None:
+    user = SignedInBrowser(server.url, "tabby", GOOD_PASSWORD, trust(server))
+    sockets = [await open_socket(server, user) for _ in range(LIMIT)]
+    try:
+        extra = await connect(
+            f"{'wss' if server.tls else 'ws'}://127.0.0.1:{server.port}/ws",
+            origin=server.url,
+            additional_headers={"Cookie": user.cookie},
+            ssl=trust(server),
+        )
+        started = time.monotonic()
+        with contextlib.suppress(ConnectionClosed):  # closed while still writing
+            for n in range(300):
+                await extra.send(json.dumps({"type": "nonsense", "n": n}))
+        code = await close_code_of(extra, 5)
+        elapsed = time.monotonic() - started
+    finally:
+        for socket in sockets:
+            await socket.close()
+    assert code == 4003
+    assert elapsed < 1, f"closed after {elapsed:.2f} s"

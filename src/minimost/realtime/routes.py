@@ -75,8 +75,10 @@ async def socket() -> None:
     await websocket.accept()
     if connection is None:
         limit = realtime.hub.max_per_user
-        await websocket.close(
-            CLOSE_TOO_MANY, f"Too many open MiniMost tabs (limit {limit}); close one and reload."
+        await _close(
+            CLOSE_TOO_MANY,
+            f"Too many open MiniMost tabs (limit {limit}); close one and reload.",
+            wire_of(_sender_of_accepted_socket().args[0], realtime.hub.corked),
         )
         return
     tracker = runtime.services["presence"]
@@ -126,10 +128,10 @@ async def _serve(runtime: Runtime, connection: Connection, after: int | None) ->
     if connection.close_code is not None:
         # The slot is free for a new tab from now on, while this one finishes closing.
         realtime_of(runtime).hub.unregister(connection)
-        await _close(connection, wire)
+        await _close(connection.close_code, connection.close_reason, wire)
 
 
-async def _close(connection: Connection, wire: Wire | None) -> None:
+async def _close(code: int, reason: str, wire: Wire | None) -> None:
     """Send the close frame, then take and drop the client's frames until it hangs up.
 
     Hypercorn reads a socket only while the app takes what was read: a handler that
@@ -140,10 +142,7 @@ async def _close(connection: Connection, wire: Wire | None) -> None:
     """
     # A client that stopped reading may never take the close frame; do not wait forever.
     with contextlib.suppress(TimeoutError, OSError):
-        await asyncio.wait_for(
-            websocket.close(connection.close_code or CLOSE_POLICY, connection.close_reason),
-            CLOSE_GRACE_SECONDS,
-        )
+        await asyncio.wait_for(websocket.close(code, reason), CLOSE_GRACE_SECONDS)
     await _drop_frames_for(CLOSE_GRACE_SECONDS)
     if wire is not None:
         wire.cut()
