@@ -8,7 +8,9 @@ saw event n has seen every event before it.
 Hot writes (sending a message) go through ``committed`` instead: a plain function run
 on the writer's thread, batched with the other writes waiting at that moment into one
 transaction and one commit (group commit). Each keeps its own outcome: one that
-fails is rolled back to its savepoint and raises for its caller alone.
+fails is rolled back to its savepoint and raises for its caller alone. When the
+database refuses the batch itself (disk full, locked past the busy timeout), each
+caller gets a 503 ``ApiError`` and the batch is logged once.
 """
 
 from __future__ import annotations

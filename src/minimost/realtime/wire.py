@@ -15,6 +15,10 @@ test client, another server) ``wire_of`` answers None and frames go through the 
 send as before, and so do websockets over HTTP/2 (RFC 8441), whose frames travel in
 the connection's h2 DATA frames. ``tests/test_backpressure.py`` checks that Hypercorn's sockets are
 reached directly, so an upgrade that changes this is noticed.
+
+Incoming, the stream's message buffer is swapped for one with our size cap
+(``cap_incoming``), whatever the server's own setting; ``tests/e2e/test_socket_limits.py``
+checks it under Hypercorn started with and without our config.
 """
 
 from __future__ import annotations
