@@ -121,17 +121,31 @@ async def test_a_client_that_pauses_then_reads_again_gets_every_frame_in_order(
     raw = await stalled_client(port, cookie_header(pauser))
     try:
         (connection,) = hub.connections_of("pauser")
+        loop = asyncio.get_running_loop()
+        buffer = bytearray()
+        # The hello comes just before the connection's writer starts.
+        while not any(
+            json.loads(payload)["type"] == "hello" for payload in websocket_frames(buffer)
+        ):
+            buffer += await asyncio.wait_for(loop.sock_recv(raw, 1 << 16), 10)
         padding = "x" * 32_768
         sent = 0
-        while connection.queue.qsize() < 4:
+        shrunk = False
+        # Full means: the writer is attached, the socket has no room, frames queue up.
+        while not (shrunk and not connection.wire.has_room and connection.queue.qsize() >= 4):
             assert sent < 200, "the socket never filled"
+            if not shrunk and connection.wire is not None:
+                # The kernel may buffer megabytes for a loopback peer; a small send buffer
+                # fills after a few frames, however the kernel tunes itself.
+                server_socket = connection.wire._transport.get_extra_info("socket")
+                server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+                shrunk = True
             await realtime_of(runtime).signal(
                 Signal(Audience.everyone(), {"type": "bulk", "n": sent, "pad": padding})
             )
             sent += 1
+            await asyncio.sleep(0)  # a turn of the loop: the frame is handed to the socket
         assert connection.queue.qsize() < app.config["WS_QUEUE_SIZE"]
-        loop = asyncio.get_running_loop()
-        buffer = bytearray()
         received: list[int] = []
         while len(received) < sent:
             chunk = await asyncio.wait_for(loop.sock_recv(raw, 1 << 16), 10)

@@ -205,6 +205,17 @@ class SignedInBrowser:
     def cookie(self) -> str:
         return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.jar)
 
+    def request(self, method: str, path: str, body: dict[str, Any]) -> Any:
+        """Send a JSON API request; return the decoded answer (HTTPError when refused)."""
+        request = urllib.request.Request(
+            f"{self.base}{path}",
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Content-Type": "application/json", "X-CSRF-Token": self.token},
+        )
+        with self.opener.open(request, timeout=30) as response:
+            return json.loads(response.read())
+
     def api(self, method: str, path: str, body: dict[str, Any]) -> int:
         """Send a JSON API request; return the HTTP status."""
         request = urllib.request.Request(

@@ -41,6 +41,7 @@ ERRORS = {
     404: "No such thing, or one you may not see.",
     413: "Too large.",
     429: "Too many requests; wait Retry-After seconds.",
+    503: "Not saved: the disk is full or the database busy; retry after Retry-After seconds.",
 }
 
 
@@ -141,7 +142,7 @@ class MiniMostOpenAPI(OpenAPIProvider):
         if rule.arguments:
             errors.append(404)
         if method not in SAFE_METHODS:
-            errors.append(403)
+            errors += [403, 503]
             operation["security"] = [{SESSION_SCHEME: [], CSRF_SCHEME: []}]
         if form is not None:
             errors += [400, 413]

@@ -9,6 +9,8 @@ sends commit in the order they arrive: the socket handles one frame at a time.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,6 +18,7 @@ from quart import Quart
 
 from ..api import ApiError
 from ..apidocs.validation import describe
+from ..db.unavailable import storage_refusal
 from ..jsoncodec import compact
 from ..ratelimits import charge, rate_limit_message
 from ..realtime import Connection, realtime_of
@@ -26,6 +29,8 @@ from .schemas import NewMessage
 FRAME = "message.send"
 # The HTTP route whose send allowance a frame spends.
 SEND_ENDPOINT = "chat_api.post_message"
+
+log = logging.getLogger(__name__)
 
 
 def accept_sends_over_socket(app: Quart, runtime: Runtime) -> None:
@@ -58,6 +63,19 @@ def accept_sends_over_socket(app: Quart, runtime: Runtime) -> None:
         except ValidationError as error:
             connection.refuse(
                 describe(error), about=FRAME, client_id=client_id, status=400, code="bad_request"
+            )
+        except sqlite3.OperationalError as error:
+            # Refused before reaching the group commit (which reports its own).
+            refusal = storage_refusal(error)
+            if refusal is None:
+                raise
+            log.warning("send over the socket not saved (answered 503): %s", error)
+            connection.refuse(
+                refusal.message,
+                about=FRAME,
+                client_id=client_id,
+                status=refusal.status,
+                code=refusal.code,
             )
         except ApiError as error:
             connection.refuse(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from quart import Quart, Response, has_request_context, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from ..api import ApiError, error_body
 from ..audit_trail import audit
+from ..db.unavailable import RETRY_AFTER_SECONDS, storage_refusal
 from ..security import incoming
 
 log = logging.getLogger(__name__)
@@ -88,11 +90,26 @@ async def handle_unexpected_error(error: Exception) -> Response:
     return await error_response(500)
 
 
+async def handle_storage_error(error: sqlite3.OperationalError) -> Response:
+    """A write the database refused (disk full, locked): 503, one log line, no traceback."""
+    refusal = storage_refusal(error)
+    if refusal is None:
+        return await handle_unexpected_error(error)
+    log.warning("%s not saved (answered 503): %s", incoming().path, error)
+    response = error_body(refusal.status, refusal.code, refusal.message)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 async def handle_api_error(error: ApiError) -> Response:
-    return error_body(error.status, error.code, error.message)
+    response = error_body(error.status, error.code, error.message)
+    if error.status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def register_error_handlers(app: Quart) -> None:
     app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(sqlite3.OperationalError, handle_storage_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected_error)

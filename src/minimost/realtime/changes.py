@@ -8,12 +8,15 @@ saw event n has seen every event before it.
 Hot writes (sending a message) go through ``committed`` instead: a plain function run
 on the writer's thread, batched with the other writes waiting at that moment into one
 transaction and one commit (group commit). Each keeps its own outcome: one that
-fails is rolled back to its savepoint and raises for its caller alone.
+fails is rolled back to its savepoint and raises for its caller alone. When the
+database refuses the batch itself (disk full, locked past the busy timeout), each
+caller gets a 503 ``ApiError`` and the batch is logged once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -25,11 +28,14 @@ import aiosqlite
 
 from ..db import Database
 from ..db.database import on_connection_thread
+from ..db.unavailable import storage_refusal
 from ..runtime import Runtime
 from . import store
 from .broker import Broker
 from .events import Audience, Event
 from .services import realtime_of
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -95,6 +101,10 @@ def _run_batch(connection: sqlite3.Connection, batch: list[Work]) -> list[_Outco
             try:
                 value = work(changes)
             except Exception as error:
+                if not connection.in_transaction:
+                    # SQLite gave up the whole transaction (disk full, I/O error): the
+                    # batch fails as one, with the reason it gave.
+                    raise
                 connection.execute("ROLLBACK TO work")
                 connection.execute("RELEASE work")
                 outcomes.append(_Outcome(error=error))
@@ -138,21 +148,28 @@ class GroupCommit:
                         [event for outcome in outcomes for event in outcome.events]
                     )
             except Exception as error:
-                for _, future in taken:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
+                outcomes = [_Outcome(error=error) for _ in taken]
             except BaseException:
                 for _, future in taken:
                     future.cancel()
                 raise
+            _report_refused(outcomes)
             for (_, future), outcome in zip(taken, outcomes, strict=True):
                 if future.done():
                     continue
                 if outcome.error is not None:
-                    future.set_exception(outcome.error)
+                    future.set_exception(storage_refusal(outcome.error) or outcome.error)
                 else:
                     future.set_result(outcome.value)
+
+
+def _report_refused(outcomes: list[_Outcome]) -> None:
+    """One log line for the writes of a batch the database refused, however many."""
+    refused = [outcome.error for outcome in outcomes if storage_refusal(outcome.error)]
+    if refused:
+        log.warning(
+            "%d of %d writes not saved (answered 503): %s", len(refused), len(outcomes), refused[0]
+        )
 
 
 async def committed(runtime: Runtime, work: Callable[[ChangesNow], T]) -> T:

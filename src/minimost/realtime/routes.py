@@ -27,13 +27,15 @@ from ..security import passive
 from . import store
 from .hub import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TOO_MANY, Connection
 from .services import realtime_of
-from .wire import Wire, wire_of
+from .wire import Wire, cap_incoming, wire_of
 
 MAX_CLIENT_FRAME = 16 * 1024
 REPLAY_BATCH = 500
 # Client frames allowed per connection: a steady rate with some burst.
 CLIENT_RATE = 20.0
 CLIENT_BURST = 60.0
+# How long a closed client has to finish the closing handshake before it is cut off.
+CLOSE_GRACE_SECONDS = 1.0
 
 blueprint = Blueprint("realtime", __name__)
 
@@ -65,11 +67,19 @@ async def socket() -> None:
     runtime = get_runtime()
     realtime = realtime_of(runtime)
     connection = realtime.hub.register(signed_in.username, signed_in.sid)
+    if connection is not None:
+        cap_incoming(
+            _sender_of_accepted_socket().args[0],
+            MAX_CLIENT_FRAME,
+            partial(connection.close, CLOSE_TOO_BIG, "frame too large"),
+        )
     await websocket.accept()
     if connection is None:
         limit = realtime.hub.max_per_user
-        await websocket.close(
-            CLOSE_TOO_MANY, f"Too many open MiniMost tabs (limit {limit}); close one and reload."
+        await _close(
+            CLOSE_TOO_MANY,
+            f"Too many open MiniMost tabs (limit {limit}); close one and reload.",
+            wire_of(_sender_of_accepted_socket().args[0], realtime.hub.corked),
         )
         return
     tracker = runtime.services["presence"]
@@ -117,11 +127,35 @@ async def _serve(runtime: Runtime, connection: Connection, after: int | None) ->
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     if connection.close_code is not None:
-        # A client that stopped reading may never take the close frame; do not wait forever.
-        with contextlib.suppress(TimeoutError, OSError):
-            await asyncio.wait_for(
-                websocket.close(connection.close_code, connection.close_reason), 2
-            )
+        # The slot is free for a new tab from now on, while this one finishes closing.
+        realtime_of(runtime).hub.unregister(connection)
+        await _close(connection.close_code, connection.close_reason, wire)
+
+
+async def _close(code: int, reason: str, wire: Wire | None) -> None:
+    """Send the close frame, then take and drop the client's frames until it hangs up.
+
+    Hypercorn reads a socket only while the app takes what was read: a handler that
+    returned while a flood was still arriving left Hypercorn waiting forever to hand over
+    the next frame, so the client's closing answer was never read and the connection
+    stayed open. A client that has not hung up within the grace is cut off; draining
+    goes on until Hypercorn reports the disconnect, which ends this handler.
+    """
+    # A client that stopped reading may never take the close frame; do not wait forever.
+    with contextlib.suppress(TimeoutError, OSError):
+        await asyncio.wait_for(websocket.close(code, reason), CLOSE_GRACE_SECONDS)
+    await _drop_frames_for(CLOSE_GRACE_SECONDS)
+    if wire is not None:
+        wire.cut()
+        # Hypercorn hands over what it had read, then the disconnect that ends this handler.
+        await _drop_frames_for(CLOSE_GRACE_SECONDS)
+
+
+async def _drop_frames_for(seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            while True:
+                await websocket.receive()
 
 
 async def _replay(runtime: Runtime, username: str, after: int, head: int) -> int:

@@ -15,6 +15,10 @@ test client, another server) ``wire_of`` answers None and frames go through the 
 send as before, and so do websockets over HTTP/2 (RFC 8441), whose frames travel in
 the connection's h2 DATA frames. ``tests/test_backpressure.py`` checks that Hypercorn's sockets are
 reached directly, so an upgrade that changes this is noticed.
+
+Incoming, the stream's message buffer is swapped for one with our size cap
+(``cap_incoming``), whatever the server's own setting; ``tests/e2e/test_socket_limits.py``
+checks it under Hypercorn started with and without our config.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from collections.abc import Callable
 from typing import Any
 
 from hypercorn.protocol.h11 import H11Protocol
-from hypercorn.protocol.ws_stream import WSStream
+from hypercorn.protocol.ws_stream import FrameTooLargeError, WebsocketBuffer, WSStream
 from wsproto.connection import ConnectionState
+from wsproto.events import Message
 
 TEXT_FRAME = 0x81  # FIN + text opcode
 
@@ -100,6 +105,47 @@ class Wire:
         """Wait until the transport's buffer has gone down to its low-water mark."""
         with contextlib.suppress(ConnectionError):
             await self._writer.drain()
+
+    def cut(self) -> None:
+        """Drop the TCP connection of a client that did not finish the closing handshake."""
+        self._transport.abort()
+
+
+class CappedBuffer(WebsocketBuffer):
+    """Hypercorn's message buffer, refusing a message as soon as it outgrows the cap.
+
+    Hypercorn appends each received piece before checking the size, and goes on
+    appending whatever the client still sends after its close: the piece that would
+    overflow is dropped instead, so a huge frame never takes more than the cap.
+    """
+
+    def __init__(self, max_length: int, on_overflow: Callable[[], None]) -> None:
+        super().__init__(max_length)
+        self._on_overflow = on_overflow
+
+    def extend(self, event: Message) -> None:
+        if self.length + len(event.data) > self.max_length:
+            self.length += len(event.data)
+            self._on_overflow()
+            raise FrameTooLargeError()
+        super().extend(event)
+
+
+def cap_incoming(
+    asgi_send: Callable[..., Any], limit: int, on_overflow: Callable[[], None]
+) -> bool:
+    """Make Hypercorn refuse client messages over ``limit`` while they arrive.
+
+    Whatever ``websocket_max_message_size`` the server was started with (16 MiB when
+    none was given), Hypercorn closes the socket with 1009 once a message passes the
+    cap, before buffering the rest. Answers whether the socket is Hypercorn's.
+    """
+    stream = getattr(asgi_send, "__self__", None)
+    if not isinstance(stream, WSStream):
+        return False
+    limit = min(limit, stream.buffer.max_length)
+    stream.buffer = CappedBuffer(limit, on_overflow)
+    return True
 
 
 def wire_of(asgi_send: Callable[..., Any], corked: Corked) -> Wire | None:

@@ -108,7 +108,8 @@ async function attempt(record) {
     if (retryable(error)) {
       record.tries += 1;
       record.status = "retrying";
-      record.error = error.message;
+      // The server's own reason (disk full, busy) is worth showing; a lost link is not.
+      record.error = error.status >= 500 ? error.message : "";
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(record.tries - 1, 5));
       clearTimeout(record.timer);
       record.timer = setTimeout(() => attempt(record), online ? delay : RETRY_MAX_MS);

@@ -400,7 +400,9 @@ export function updatePending(article, record) {
     status.textContent = `Not sent: ${record.error}`;
     controls.hidden = false;
   } else if (record.status === "retrying") {
-    status.textContent = "Waiting for the connection… (will retry)";
+    status.textContent = record.error
+      ? `Not sent yet: ${record.error} (will retry)`
+      : "Waiting for the connection… (will retry)";
     controls.hidden = false;
   } else {
     status.textContent = "Sending…";
