@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 from quart import Quart
+from werkzeug.datastructures import FileStorage
 
 from minimost.realtime import Audience, ChangesNow, committed
 from minimost.runtime import get_runtime
@@ -113,3 +116,20 @@ async def test_a_database_locked_past_the_busy_timeout_answers_503(app: Quart) -
     assert (await api.get_json())["error"]["code"] == "unavailable"
     assert api.headers["Retry-After"]
     assert retried["type"] == "message.sent"
+
+
+async def test_a_file_sent_to_a_full_database_leaves_no_file_behind(
+    app: Quart, data_dir: Path
+) -> None:
+    """The file is moved into place inside the write: a refused commit takes it away again."""
+    alice = await sign_up(app, "alice")
+    await writer_pragma(app, f"max_page_count = {await writer_pragma(app, 'page_count')}")
+    response = await alice.api(
+        "POST",
+        "/api/channels/general/messages",
+        form={"content": BULKY},
+        files={"files0": FileStorage(io.BytesIO(b"report " * 1000), filename="report.txt")},
+    )
+    assert response.status_code == 503
+    assert (await response.get_json())["error"]["code"] == "storage_full"
+    assert list((data_dir / "uploads").iterdir()) == []

@@ -76,16 +76,21 @@ class Upload:
 class MultipartSend:
     fields: dict[str, str] = field(default_factory=dict)
     files: list[Upload] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
 
     def discard(self) -> None:
-        for upload in self.files:
+        """Delete every file of the send, moved into place or not: its rows were not saved."""
+        for path in [*(upload.temporary for upload in self.files), *self.kept]:
             with contextlib.suppress(FileNotFoundError):
-                upload.temporary.unlink()
+                path.unlink()
+        self.kept.clear()
 
     def keep(self, uploads_dir: Path) -> None:
         """Move every temporary file to its final name (atomic on one filesystem)."""
         for upload in self.files:
-            os.replace(upload.temporary, uploads_dir / upload.stored)
+            final = uploads_dir / upload.stored
+            os.replace(upload.temporary, final)
+            self.kept.append(final)
 
 
 class _PartWriter:
