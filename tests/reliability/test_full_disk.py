@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import io
 import json
+import random
 import sqlite3
 import subprocess
 import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from websockets.asyncio.client import ClientConnection, connect
 
 from minimost.paths import DataRoot
@@ -101,6 +105,47 @@ class Sender:
         return status, answer
 
 
+def upload(
+    user: SignedInBrowser,
+    name: str,
+    data: bytes,
+    *,
+    path: str = "/api/channels/general/messages",
+    field: str = "files0",
+    method: str = "POST",
+) -> tuple[int, dict[str, Any]]:
+    """Send one file as the page does (multipart); return the status and the answer."""
+    boundary = "fulldiskboundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+        f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    ).encode()
+    body += data + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(
+        f"{user.base}{path}",
+        data=body,
+        method=method,
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "X-CSRF-Token": user.token,
+        },
+    )
+    try:
+        with user.opener.open(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def picture() -> bytes:
+    """A photo-sized PNG of noise: its JPEG does not fit in the little room left."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (1024, 1024), random.Random(7).randbytes(3 * 1024 * 1024)).save(
+        out, format="PNG"
+    )
+    return out.getvalue()
+
+
 def messages_db(server: LiveServer) -> Path:
     return DataRoot(server.data_dir).messages_db
 
@@ -149,8 +194,20 @@ async def test_a_full_disk_refuses_sends_clearly_and_recovers_on_the_same_socket
         assert "disk is full" in refused_socket["message"]
         assert refused_api[0] == 503
         assert refused_api[1]["error"]["code"] == "storage_full"
+        uploads_dir = DataRoot(server.data_dir).uploads_dir
+        files_before = sorted(uploads_dir.iterdir())
+        status, refused_file = upload(user, "report.bin", b"r" * 2 * 1024 * 1024)
+        assert (status, refused_file["error"]["code"]) == (503, "storage_full")
+        assert sorted(uploads_dir.iterdir()) == files_before, "no part of the file is kept"
+        avatars_dir = DataRoot(server.data_dir).avatars_dir
+        status, refused_avatar = upload(
+            user, "me.png", picture(), path="/api/account/avatar", field="avatar", method="PUT"
+        )
+        assert (status, refused_avatar["error"]["code"]) == (503, "storage_full"), refused_avatar
+        assert list(avatars_dir.iterdir()) == [], "no part of the picture is kept"
         assert integrity(messages_db(server)) == "ok"
         filler.unlink()
+        assert upload(user, "report.bin", b"r" * 2 * 1024 * 1024)[0] == 201
         assert (await sender.over_socket())["type"] == "message.sent", "the same socket again"
         assert sender.over_api()[0] == 201
     server.stop()

@@ -34,6 +34,7 @@ from werkzeug.sansio.multipart import (
 from werkzeug.utils import secure_filename
 
 from ..api import ApiError
+from ..db.unavailable import storage_refusal
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
 MAX_FIELD_BYTES = 64 * 1024
@@ -149,8 +150,10 @@ class _PartWriter:
             self.field_name = None
 
     async def abandon(self) -> None:
+        """Close and delete everything received (closing may fail too on a full disk)."""
         if self.handle is not None:
-            await self.handle.close()
+            with contextlib.suppress(OSError):
+                await self.handle.close()
         self.received.discard()
 
 
@@ -177,6 +180,11 @@ async def receive_multipart(uploads_dir: Path, max_file_bytes: int) -> Multipart
                 raise ValueError("the body ends before its closing boundary")
         except ValueError as error:
             raise ApiError(400, "bad_request", "The multipart body is malformed.") from error
+        except OSError as error:
+            refusal = storage_refusal(error)
+            if refusal is None:
+                raise
+            raise refusal from error
     except BaseException:
         await writer.abandon()
         raise

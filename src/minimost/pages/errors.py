@@ -90,8 +90,8 @@ async def handle_unexpected_error(error: Exception) -> Response:
     return await error_response(500)
 
 
-async def handle_storage_error(error: sqlite3.OperationalError) -> Response:
-    """A write the database refused (disk full, locked): 503, one log line, no traceback."""
+async def handle_storage_error(error: sqlite3.OperationalError | OSError) -> Response:
+    """A write the database or disk refused (full, locked): 503, one log line, no traceback."""
     refusal = storage_refusal(error)
     if refusal is None:
         return await handle_unexpected_error(error)
@@ -111,5 +111,6 @@ async def handle_api_error(error: ApiError) -> Response:
 def register_error_handlers(app: Quart) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(sqlite3.OperationalError, handle_storage_error)
+    app.register_error_handler(OSError, handle_storage_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected_error)
