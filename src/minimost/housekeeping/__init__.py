@@ -6,6 +6,9 @@ scheduler runs while the app serves: the first pass ``HOUSEKEEPING_FIRST_RUN_SEC
 after start, then every ``HOUSEKEEPING_INTERVAL_HOURS``. A pass with a failed step is
 tried again after ``HOUSEKEEPING_RETRY_SECONDS`` (5 minutes unless set), the delay
 doubling on each further failure up to the interval.
+
+Whether housekeeping runs or not, partial uploads an interrupted server left in
+``uploads/`` are deleted before serving starts (see :mod:`.leftovers`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from quart import Quart
 
 from ..features import Feature
 from ..runtime import Runtime
+from .leftovers import cleared_at_start
 from .retention import StepReport
 from .scheduler import DEFAULT_RETRY_SECONDS, Housekeeper, PassReport
 
@@ -23,6 +27,8 @@ __all__ = ["FEATURE", "Housekeeper", "PassReport", "StepReport", "register"]
 
 
 def register(app: Quart, runtime: Runtime) -> None:
+    uploads_dir = runtime.data_root.uploads_dir
+    runtime.while_serving("partial uploads", lambda: cleared_at_start(uploads_dir))
     if not app.config.get("HOUSEKEEPING", False):
         return
     housekeeper = Housekeeper.from_runtime(runtime)
