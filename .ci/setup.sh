@@ -1,10 +1,12 @@
 # Sourced by .ci/serve and .ci/test: a .venv with MiniMost installed at pinned versions.
-# Usage: . .ci/setup.sh [extras]   (e.g. "test"); idempotent and quick when up to date.
+# Usage: SETUP_EXTRAS=test; . .ci/setup.sh   (extras optional); idempotent and quick when
+# up to date. The caller's own arguments are never read here: they belong to the server
+# or to pytest.
 
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-EXTRAS="${1:-}"
+EXTRAS="${SETUP_EXTRAS:-}"
 PYTHON="${PYTHON:-python3}"
 
 as_root() {
@@ -41,8 +43,11 @@ fi
 
 target="."
 [ -n "$EXTRAS" ] && target=".[$EXTRAS]"
-stamp="$(cat pyproject.toml .ci/constraints.txt | sha256sum | cut -c1-16) $target"
-if [ "$(cat .venv/.installed 2>/dev/null)" != "$stamp" ]; then
+digest="$(cat pyproject.toml .ci/constraints.txt | sha256sum | cut -c1-16)"
+stamp="$digest $target"
+installed="$(cat .venv/.installed 2>/dev/null || true)"
+# An install with extras also serves a plain one: serving after testing reinstalls nothing.
+if [ "$installed" != "$stamp" ] && { [ -n "$EXTRAS" ] || [ "${installed%% *}" != "$digest" ]; }; then
     echo "installing MiniMost ($target) into .venv" >&2
     .venv/bin/python -m pip install --quiet --disable-pip-version-check \
         -c .ci/constraints.txt -e "$target"

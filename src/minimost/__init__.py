@@ -1,6 +1,7 @@
 """MiniMost: self-hosted team chat for private networks.
 
-Serve it with ``minimost`` or ``hypercorn "minimost:create_app()" --config hypercorn.toml``.
+Serve it with ``minimost`` or
+``hypercorn "minimost:create_app()" --config python:minimost.hypercorn_config``.
 """
 
 from .app import create_app

@@ -23,6 +23,7 @@ from .paths import DataRoot, resource_dir
 from .runtime import Runtime
 from .security import load_or_create_secret_key, register_security_headers
 from .settings import SettingsSource
+from .shutdown import register_quiet_shutdown
 from .version import read_version
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def create_app(
     register_assets(app, runtime)
     register_security_headers(app)
     settle_request_bodies(app)
+    register_quiet_shutdown(app)
 
     runtime.while_serving("stores", runtime.stores.serving)
     for feature in FEATURES:

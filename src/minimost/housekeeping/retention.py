@@ -1,6 +1,7 @@
 """The four retention steps of one housekeeping pass (reference §8.3), in pass order.
 
-1. :func:`purge_old_uploads` — uploads older than their retention (by mtime).
+1. :func:`purge_old_uploads` — uploads older than their retention (by mtime), and
+   partial uploads abandoned for an hour (see :mod:`.leftovers`).
 2. :func:`enforce_upload_cap` — fair eviction while ``uploads/`` is over its size cap.
 3. :func:`purge_old_messages` — messages older than their retention, in ``messages.db``
    and in every legacy ``users/*.db``.
@@ -29,6 +30,7 @@ import aiosqlite
 from ..db import Database
 from ..db.database import fetch_all, fetch_one, fetch_value
 from ..realtime import store as event_log
+from .leftovers import clear_stale_partial_uploads, is_partial_upload
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,8 @@ class UploadFile:
 
 
 def scan_uploads(uploads_dir: Path) -> list[UploadFile]:
-    """Regular files directly in ``uploads_dir`` (no recursion, symlinks ignored).
+    """Regular files directly in ``uploads_dir`` (no recursion, symlinks and partial
+    uploads ignored).
 
     A missing directory holds nothing; any other error (not a directory, unreadable)
     is raised so the step is reported as failed.
@@ -102,6 +105,8 @@ def scan_uploads(uploads_dir: Path) -> list[UploadFile]:
     except FileNotFoundError:
         return []
     for entry in entries:
+        if is_partial_upload(entry.name):
+            continue
         try:
             if not entry.is_file(follow_symlinks=False):
                 continue
@@ -155,7 +160,7 @@ async def purge_old_uploads(
     """Step 1: unlink uploads whose mtime is older than their retention.
 
     Images (.jpg .jpeg .png .gif .webp, any case) keep ``image_retention_days``,
-    everything else ``file_retention_days``.
+    everything else ``file_retention_days``; partial uploads go after an hour untouched.
     """
     report = await asyncio.to_thread(
         _purge_old_uploads_sync,
@@ -169,6 +174,9 @@ async def purge_old_uploads(
             report.files_deleted,
             report.bytes_freed,
         )
+    partial = await clear_stale_partial_uploads(uploads_dir, now)
+    report.files_deleted += partial.files
+    report.bytes_freed += partial.bytes
     return report
 
 

@@ -5,7 +5,10 @@ retention steps in order and reports what each did. A step that fails is logged 
 its traceback and recorded; the steps after it still run. Passes never overlap.
 
 The schedule is an APScheduler 3.x ``AsyncIOScheduler`` on the app's own loop: the first
-pass shortly after start, then one every ``interval_hours``. Leaving the context shuts
+pass shortly after start, then one every ``interval_hours``. A pass with a failed step (a
+full disk, too many open files, a locked database) is tried again after
+``retry_seconds``, then after twice that each time it fails again, up to the interval; a
+cause is logged with its traceback once, and repeats of it as one line. Leaving the context shuts
 the scheduler down without waiting and cancels a pass in flight, so shutdown is quick.
 """
 
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "housekeeping"
 SHUTDOWN_TIMEOUT_SECONDS = 5.0
+DEFAULT_RETRY_SECONDS = 300.0
 
 
 @dataclass
@@ -122,6 +126,10 @@ class Housekeeper:
         self._progress = asyncio.Condition()
         self._job_tasks: set[asyncio.Task[object]] = set()
         self._stopping = False
+        self._interval_seconds = 0.0
+        self._retry_seconds = DEFAULT_RETRY_SECONDS
+        self._retry_delay: float | None = None  # set while passes keep failing
+        self._failures: dict[str, str] = {}  # step -> error of the last pass, if it failed
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Housekeeper:
@@ -146,6 +154,7 @@ class Housekeeper:
                     settings, report.settings_error = await self._current_settings()
                     for name, step in self._steps(settings, report.now):
                         report.steps.append(await self._run_step(name, step))
+                    self._failures = {step.step: step.error or "" for step in report.failed}
                 else:
                     report.skipped_reason = "another MiniMost process is running housekeeping"
                     log.info("housekeeping: %s; skipping this pass", report.skipped_reason)
@@ -204,13 +213,14 @@ class Housekeeper:
             (EVENT_LOG, lambda: prune_event_log(self.messages, now=now)),
         ]
 
-    @staticmethod
-    async def _run_step(name: str, step: Callable[[], Awaitable[StepReport]]) -> StepReport:
+    async def _run_step(self, name: str, step: Callable[[], Awaitable[StepReport]]) -> StepReport:
         try:
             return await step()
         except Exception as error:
-            log.exception("housekeeping: step %s failed; carrying on with the next", name)
-            return StepReport(name, error=f"{type(error).__name__}: {error}")
+            cause = f"{type(error).__name__}: {error}"
+            if self._failures.get(name) != cause:
+                log.exception("housekeeping: step %s failed; carrying on with the next", name)
+            return StepReport(name, error=cause)
 
     # --------------------------------------------------------------- progress
 
@@ -235,12 +245,21 @@ class Housekeeper:
 
     @asynccontextmanager
     async def scheduled(
-        self, *, first_run_seconds: float, interval_hours: float
+        self,
+        *,
+        first_run_seconds: float,
+        interval_hours: float,
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
     ) -> AsyncIterator[Housekeeper]:
         """Run passes on a schedule for as long as the context is open."""
         if interval_hours <= 0:
             raise ValueError(f"housekeeping interval must be > 0 hours (got {interval_hours})")
+        if retry_seconds <= 0:
+            raise ValueError(f"housekeeping retry must be > 0 seconds (got {retry_seconds})")
         self._stopping = False
+        self._interval_seconds = interval_hours * 3600
+        self._retry_seconds = retry_seconds
+        self._retry_delay = None
         scheduler = AsyncIOScheduler(timezone=UTC)
         first_run = datetime.now(UTC) + timedelta(seconds=max(first_run_seconds, 0.0))
         scheduler.add_job(
@@ -271,7 +290,7 @@ class Housekeeper:
         assert task is not None
         self._job_tasks.add(task)
         try:
-            await self.run_once()
+            self._plan_next(await self.run_once())
         except asyncio.CancelledError:
             if not self._stopping:
                 raise
@@ -280,6 +299,27 @@ class Housekeeper:
             log.info("housekeeping pass cancelled by shutdown")
         finally:
             self._job_tasks.discard(task)
+
+    def _plan_next(self, report: PassReport) -> None:
+        """After a failed pass, bring the next one forward (backing off); else keep the interval."""
+        if not report.failed:
+            if self._retry_delay is not None:
+                log.info("housekeeping: pass succeeded again; next one in %g h", self._interval_h)
+            self._retry_delay = None
+            return
+        doubled = self._retry_seconds if self._retry_delay is None else self._retry_delay * 2
+        delay = min(doubled, self._interval_seconds)
+        self._retry_delay = delay
+        causes = "; ".join(f"{step.step}: {step.error}" for step in report.failed)
+        log.error("housekeeping: pass failed (%s); trying again in %g s", causes, delay)
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.modify_job(
+                JOB_ID, next_run_time=datetime.now(UTC) + timedelta(seconds=delay)
+            )
+
+    @property
+    def _interval_h(self) -> float:
+        return self._interval_seconds / 3600
 
     async def _stop(self, scheduler: AsyncIOScheduler) -> None:
         self._stopping = True
