@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 
@@ -53,3 +57,25 @@ async def test_serving_starts_without_partial_uploads_of_an_earlier_process(
 
     async with app.test_app():
         assert names(uploads) == {"kept.pdf"}
+
+
+async def test_serving_starts_without_the_partial_uploads_of_gone_processes_only(
+    tmp_path: Path,
+) -> None:
+    """Another worker on the same data root keeps the upload it is receiving."""
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()
+    running = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sys; sys.stdin.read()", stdin=PIPE
+    )
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    try:
+        make_file(uploads, f".upload-{gone.pid}-0123abcd.part", size=4000)
+        make_file(uploads, f".upload-{os.getpid()}-4567abcd.part", size=4000)
+        make_file(uploads, f".upload-{running.pid}-89abcdef.part", size=4000)
+        app = create_app(data_dir=tmp_path, settings={"stun_enabled": False}, tls=False)
+        async with app.test_app():
+            assert names(uploads) == {f".upload-{running.pid}-89abcdef.part"}
+    finally:
+        await running.communicate(b"")

@@ -35,6 +35,7 @@ from werkzeug.utils import secure_filename
 
 from ..api import ApiError
 from ..db.unavailable import storage_refusal
+from ..housekeeping.leftovers import partial_upload_name
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
 MAX_FIELD_BYTES = 64 * 1024
@@ -121,7 +122,7 @@ class _PartWriter:
     async def _start_file(self, original: str) -> None:
         if len(self.received.files) >= MAX_FILES:
             raise ApiError(413, "too_many_files", f"Send at most {MAX_FILES} files.")
-        temporary = self.uploads_dir / f".upload-{uuid.uuid4().hex}.part"
+        temporary = self.uploads_dir / partial_upload_name(uuid.uuid4().hex)
         self.file = Upload(original, stored_name(original), temporary)
         self.received.files.append(self.file)
         self.handle = await aiofiles.open(temporary, "wb")
