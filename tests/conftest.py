@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,6 +22,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the live-server tests and run them last, after the fast in-process ones."""
     for item in items:
         if "e2e" in item.path.parts:
+            if inspect.iscoroutinefunction(getattr(item, "function", None)):
+                raise pytest.UsageError(
+                    f"{item.nodeid}: tests/e2e runs sync Playwright on the main thread's loop; "
+                    "async tests go in another folder (tests/reliability/, for one)"
+                )
             item.add_marker(pytest.mark.e2e)
     items.sort(key=lambda item: "e2e" in item.path.parts)
 
