@@ -31,9 +31,11 @@ ANSWER_TIMEOUT = 30.0
 CONNECTION_LOST = (ConnectionClosed, InvalidHandshake, ConnectionError, EOFError)
 
 
-def live_server(tmp_path: Path) -> LiveServer:
+def live_server(tmp_path: Path, settings: dict[str, Any] | None = None) -> LiveServer:
     """A plain-HTTP server on its own data root, answers checked against their models."""
-    server = LiveServer(tmp_path / "data", tls=False, check_answers=True, settings=UNLIMITED_SENDS)
+    server = LiveServer(
+        tmp_path / "data", tls=False, check_answers=True, settings=settings or UNLIMITED_SENDS
+    )
     server.start()
     return server
 
