@@ -17,8 +17,9 @@ the connection's h2 DATA frames. ``tests/test_backpressure.py`` checks that Hype
 reached directly, so an upgrade that changes this is noticed.
 
 Incoming, the stream's message buffer is swapped for one with our size cap
-(``cap_incoming``), whatever the server's own setting; ``tests/e2e/test_socket_limits.py``
-checks it under Hypercorn started with and without our config.
+(``cap_incoming``), whatever the server's own setting;
+``tests/reliability/test_socket_limits.py`` checks it under Hypercorn started with and
+without our config.
 """
 
 from __future__ import annotations
