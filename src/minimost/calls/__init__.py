@@ -28,14 +28,12 @@ Relay = Callable[[str, dict[str, Any]], Awaitable[str | None]]
 
 
 def register(app: Quart, runtime: Runtime) -> None:
-    app.config.setdefault("CALL_RING_SECONDS", 30.0)
-    app.config.setdefault("CALL_STALE_SECONDS", 30.0)
     service = CallService(
         runtime,
-        ring_seconds=float(app.config["CALL_RING_SECONDS"]),
-        stale_seconds=float(app.config["CALL_STALE_SECONDS"]),
+        ring_seconds=runtime.boot.call_ring_seconds,
+        stale_seconds=runtime.boot.call_stale_seconds,
     )
-    runtime.services["calls"] = service
+    runtime.services.calls = service
     app.register_blueprint(blueprint)
     _relay_signals(runtime, service)
 

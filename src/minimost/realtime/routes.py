@@ -82,13 +82,12 @@ async def socket() -> None:
             wire_of(_sender_of_accepted_socket().args[0], realtime.hub.corked),
         )
         return
-    tracker = runtime.services["presence"]
     try:
-        await tracker.connected(connection.username, connection.id)
+        await realtime.connected(connection)
         await _serve(runtime, connection, after)
     finally:
         realtime.hub.unregister(connection)
-        await tracker.disconnected(connection.username, connection.id)
+        await realtime.disconnected(connection)
 
 
 async def _serve(runtime: Runtime, connection: Connection, after: int | None) -> None:
@@ -101,7 +100,7 @@ async def _serve(runtime: Runtime, connection: Connection, after: int | None) ->
                 "type": "hello",
                 "username": connection.username,
                 "last_event_id": head,
-                "heartbeat_seconds": runtime.services["heartbeat_seconds"],
+                "heartbeat_seconds": runtime.boot.ws_heartbeat_seconds,
             }
         )
     )
