@@ -107,6 +107,8 @@ def create_app(
     for feature in FEATURES:
         if feature.enabled(runtime.settings):
             feature.register(app, runtime)
+        elif feature.when_off is not None:
+            feature.when_off(app, runtime)
     app.while_serving(runtime.lifespan)
     app.after_serving(runtime.audit.close)
     return app

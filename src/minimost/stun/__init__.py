@@ -1,7 +1,8 @@
 """The bundled STUN server, so browsers on a LAN find their own address for calls.
 
-It listens where the ``stun_host`` setting says; left empty it follows the host the
-``minimost`` command serves HTTP on (the ``serving_host`` boot option), and where that is not
+It runs while calls are on (``calls_enabled``) and ``stun_enabled`` is true. It listens
+where the ``stun_host`` setting says; left empty it follows the host the ``minimost``
+command serves HTTP on (the ``serving_host`` boot option), and where that is not
 known (an app served by the ``hypercorn`` command, whose bind the app cannot see) on all
 interfaces, since a reverse proxy in front does not carry STUN's UDP for the browsers.
 """
@@ -70,4 +71,6 @@ def register(app: Quart, runtime: Runtime) -> None:
     runtime.while_serving("stun", serving)
 
 
-FEATURE = Feature("stun", register, enabled=lambda settings: settings.stun_enabled)
+FEATURE = Feature(
+    "stun", register, enabled=lambda settings: settings.calls_enabled and settings.stun_enabled
+)
