@@ -4,7 +4,8 @@ Handshake: a live session and a same-origin ``Origin``, or no upgrade. Then a
 ``hello``, the missed events from the log (or ``resync`` when they are gone), and
 live frames. Client frames are ``pong`` and whatever types the features registered
 with ``Realtime.on_frame`` (presence, typing, call signalling, sends), handled in the
-order they arrive.
+order they arrive. Features hear of each tab's socket opening and closing through
+``Realtime.on_connect`` and ``on_disconnect`` (presence does).
 """
 
 from __future__ import annotations
