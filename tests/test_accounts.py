@@ -11,7 +11,7 @@ import pytest
 from quart import Quart, Response
 from werkzeug.security import generate_password_hash
 
-from minimost.auth.sessions import on_sessions_ended
+from minimost.auth.lifecycle import accounts_of
 from minimost.runtime import get_runtime
 from minimost.security import passive
 from tests.conftest import (
@@ -259,7 +259,7 @@ async def test_ended_sessions_are_announced_to_listeners(app: Quart) -> None:
     async def listener(username: str, sids: list[str]) -> None:
         ended.append((username, sids))
 
-    on_sessions_ended(get_runtime(app), listener)
+    accounts_of(get_runtime(app)).on_sessions_ended(listener)
     here = await sign_up(app, "alice")
     await login(app, "alice")
     await here.form("/logout", {})

@@ -747,7 +747,7 @@ async def test_app_runs_housekeeping_and_stops_it(tmp_path: Path, no_env_overrid
         config={"HOUSEKEEPING_FIRST_RUN_SECONDS": 0.05},
         tls=False,
     )
-    housekeeper = get_runtime(app).services["housekeeping"]
+    housekeeper = get_runtime(app).services.housekeeping
     assert isinstance(housekeeper, Housekeeper)
 
     async with app.test_app():
@@ -778,7 +778,7 @@ async def test_app_without_housekeeping_registers_nothing(
         tls=False,
     )
 
-    assert "housekeeping" not in get_runtime(app).services
+    assert get_runtime(app).services.housekeeping is None
 
 
 async def test_event_log_keeps_only_the_resume_horizon(db: Database) -> None:

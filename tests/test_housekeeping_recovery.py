@@ -45,7 +45,7 @@ def app_with(tmp_path: Path, settings: dict[str, Any], config: dict[str, Any]) -
 
 
 def housekeeper_of(app: Quart) -> Housekeeper:
-    housekeeper = get_runtime(app).services["housekeeping"]
+    housekeeper = get_runtime(app).services.housekeeping
     assert isinstance(housekeeper, Housekeeper)
     return housekeeper
 

@@ -8,7 +8,7 @@ import socket
 from aioice import stun
 from quart import Quart, render_template_string
 
-from minimost.runtime import get_runtime
+from minimost.runtime import get_runtime, need
 from minimost.stun.server import StunServer
 from tests.conftest import AppFactory
 
@@ -38,20 +38,21 @@ async def test_stun_serves_on_the_configured_port_while_the_app_serves(
     port = free_udp_port()
     app = make_app(stun_port=port)
     async with app.test_app():
-        server = get_runtime(app).services["stun"]
+        server = get_runtime(app).services.stun
         assert isinstance(server, StunServer)
         assert server.port == port
         client = await binding_request(port)
         assert client[0] == "127.0.0.1"
         assert server.stats.answered == 1
-    assert "stun" not in get_runtime(app).services
+    assert get_runtime(app).services.stun is None
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rebind:
         rebind.bind(("0.0.0.0", port))  # the port was released on shutdown
 
 
 async def test_pages_tell_the_browser_the_bound_stun_port(app: Quart) -> None:
-    bound = get_runtime(app).services["stun_port"]
-    assert isinstance(bound, int)
+    server = get_runtime(app).services.stun
+    assert isinstance(server, StunServer)
+    bound = server.port
     assert bound > 0
     async with app.app_context():
         assert await render_template_string("{{ stun_port }}") == str(bound)
@@ -61,7 +62,7 @@ async def test_stun_can_be_switched_off(make_app: AppFactory) -> None:
     port = free_udp_port()
     app = make_app(stun_enabled=False, stun_port=port)
     async with app.test_app():
-        assert "stun" not in get_runtime(app).services
+        assert get_runtime(app).services.stun is None
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.bind(("0.0.0.0", port))  # nobody holds the port
 
@@ -71,13 +72,13 @@ async def test_a_busy_stun_port_does_not_stop_the_app(make_app: AppFactory) -> N
         squatter.bind(("0.0.0.0", 0))
         app = make_app(stun_port=squatter.getsockname()[1])
         async with app.test_app():
-            assert "stun" not in get_runtime(app).services
+            assert get_runtime(app).services.stun is None
             assert (await app.test_client().get("/login")).status_code == 200
 
 
 async def test_housekeeping_scheduler_runs_only_while_serving(make_app: AppFactory) -> None:
     app = make_app(config={"HOUSEKEEPING": True, "HOUSEKEEPING_FIRST_RUN_SECONDS": 0.01})
-    housekeeper = get_runtime(app).services["housekeeping"]
+    housekeeper = need(get_runtime(app).services.housekeeping, "housekeeping")
     async with app.test_app():
         assert await asyncio.wait_for(housekeeper.wait_for_runs(1), 10) >= 1
         assert housekeeper.scheduler is not None

@@ -17,7 +17,7 @@ from quart.testing.connections import WebsocketDisconnectError, WebsocketRespons
 
 from minimost.auth import actions
 from minimost.realtime import Audience, Signal, realtime_of
-from minimost.runtime import get_runtime
+from minimost.runtime import get_runtime, need
 from tests.conftest import AppFactory, UserClient, browser_for, sign_up
 
 ORIGIN = {"Origin": "http://localhost"}
@@ -395,7 +395,7 @@ async def test_a_reload_within_the_grace_period_does_not_flash_offline(
                 assert received["data"]["bio"] == "after reload"
     offline = {"type": "presence", "username": "alice", "state": "offline"}
     assert offline not in before_event, "no offline flicker for a reload"
-    assert get_runtime(app).services["presence"].shown_state("alice") == "active"
+    assert need(get_runtime(app).services.presence, "presence").shown_state("alice") == "active"
 
 
 async def test_an_override_is_shown_instead_of_the_live_state(make_app: AppFactory) -> None:

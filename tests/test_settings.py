@@ -74,6 +74,7 @@ def test_overrides_win_over_the_admin_file(tmp_path: Path) -> None:
         ("max_upload_dir_size_mb", -1, "a number ≥ 0"),
         ("password_min_length", 8, "a whole number from 15 to 1024"),
         ("rate_limit_enabled", "yes", "true or false"),
+        ("calls_enabled", "no", "true or false"),
         ("channels", [], "a non-empty list of distinct channel names"),
         ("channels", ["general", "General"], "a non-empty list of distinct channel names"),
         ("channels", ["dm:alice"], "without ':'"),

@@ -58,7 +58,7 @@ async def ask(host: str, port: int) -> tuple[str, int] | None:
 
 
 def stun_of(app: object) -> StunServer:
-    server = get_runtime(app).services["stun"]  # type: ignore[arg-type]
+    server = get_runtime(app).services.stun  # type: ignore[arg-type]
     assert isinstance(server, StunServer)
     return server
 
@@ -131,7 +131,7 @@ async def test_an_address_not_on_this_machine_is_logged_and_the_app_serves(
     caplog.set_level(logging.INFO, logger="minimost.stun")
     app = make_app(stun_host="192.0.2.1")
     async with app.test_app():
-        assert "stun" not in get_runtime(app).services
+        assert get_runtime(app).services.stun is None
         assert (await app.test_client().get("/login")).status_code == 200
     [line] = stun_lines(caplog)
     assert line.startswith("STUN server could not listen on udp://192.0.2.1:0 (")

@@ -8,8 +8,8 @@ from typing import Any
 
 from quart import Quart
 
-from minimost.chat.older_html import SERVICE, OlderHtml
-from minimost.runtime import get_runtime
+from minimost.chat.older_html import OlderHtml
+from minimost.runtime import get_runtime, need
 from tests.conftest import GOOD_PASSWORD, AppFactory, browser_for, execute, rows, sign_up
 from tests.original_install import (
     OLDER_MARKUP,
@@ -22,7 +22,7 @@ UPGRADED_TEXTS[2] = "hello **team**, the firmware build is green"
 
 
 async def older_html_stored(app: Quart) -> None:
-    older = get_runtime(app).services[SERVICE]
+    older = get_runtime(app).services.older_html
     assert isinstance(older, OlderHtml)
     await asyncio.wait_for(older.done.wait(), 30)
 
@@ -74,7 +74,7 @@ async def test_a_start_with_nothing_to_render_stores_nothing(
     app = make_app()
     async with app.test_app():
         await older_html_stored(app)
-        assert get_runtime(app).services[SERVICE].stored == 0
+        assert need(get_runtime(app).services.older_html, "older html").stored == 0
 
 
 async def sign_up_refusal(app: Quart, username: str) -> str:

@@ -16,6 +16,7 @@ from . import apidocs, auth, calls, chat, housekeeping, pages, presence, preview
 from .assets import register_assets
 from .audit import AuditLog
 from .bodies import settle_request_bodies
+from .boot import read_boot_options
 from .db import Stores
 from .features import Feature
 from .ids import bound_int_routes
@@ -57,9 +58,10 @@ def create_app(
 ) -> Quart:
     """Build a MiniMost app.
 
-    ``data_dir``, ``settings`` (key-by-key overrides) and ``config`` (Quart config) let
-    tests and tools build an app without touching the environment; ``tls`` defaults to
-    provisioning certificates unless ``MINIMOST_SKIP_TLS`` is set.
+    ``data_dir``, ``settings`` (key-by-key overrides) and ``config`` (Quart config, and
+    the boot options of :mod:`.boot` by their keys) let tests and tools build an app
+    without touching the environment; ``tls`` defaults to provisioning certificates
+    unless ``MINIMOST_SKIP_TLS`` is set.
     """
     configure_logging()
     data_root = DataRoot.resolve(data_dir)
@@ -71,6 +73,7 @@ def create_app(
         settings=source.load(),
         version=read_version(),
         stores=Stores.for_data_root(data_root),
+        boot=read_boot_options(config, tls=tls),
     )
 
     resources = resource_dir()
@@ -85,14 +88,9 @@ def create_app(
         SECRET_KEY=load_or_create_secret_key(data_root.secret_key_file),
         MAX_CONTENT_LENGTH=runtime.settings.max_request_bytes,
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=1),
-        TLS=tls if tls is not None else not os.environ.get("MINIMOST_SKIP_TLS"),
-        HOUSEKEEPING=not os.environ.get("MINIMOST_SKIP_CLEANUP"),
-        CHECK_ANSWERS=bool(os.environ.get("MINIMOST_CHECK_ANSWERS")),
-        HOUSEKEEPING_FIRST_RUN_SECONDS=5.0,
-        HOUSEKEEPING_INTERVAL_HOURS=24.0,
     )
     app.config.update(config or {})
-    if app.config["TLS"]:
+    if runtime.boot.tls:
         runtime.tls = provision_tls(data_root.path)
     runtime.audit = AuditLog(
         data_root.audit_log,
@@ -109,6 +107,8 @@ def create_app(
     for feature in FEATURES:
         if feature.enabled(runtime.settings):
             feature.register(app, runtime)
+        elif feature.when_off is not None:
+            feature.when_off(app, runtime)
     app.while_serving(runtime.lifespan)
     app.after_serving(runtime.audit.close)
     return app

@@ -55,7 +55,7 @@ def register_assets(app: Quart, runtime: Runtime) -> None:
             "max_upload_mb": settings.max_upload_size_mb,
             "max_avatar_mb": settings.max_avatar_size_mb,
             "max_message_chars": MAX_MESSAGE_CHARS,
-            "stun_port": runtime.services.get("stun_port", settings.stun_port),
+            "stun_port": stun.port if (stun := runtime.services.stun) else settings.stun_port,
             "csrf_token": csrf_token,
             "password_min_length": max(15, settings.password_min_length),
         }

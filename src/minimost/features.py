@@ -17,6 +17,9 @@ def always(_settings: Settings) -> bool:
 
 @dataclass(frozen=True)
 class Feature:
+    """``when_off`` runs instead of ``register`` for a switched-off feature, to refuse clearly."""
+
     name: str
     register: Callable[[Quart, Runtime], None]
     enabled: Callable[[Settings], bool] = always
+    when_off: Callable[[Quart, Runtime], None] | None = None

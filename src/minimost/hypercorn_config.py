@@ -11,13 +11,13 @@ are private and the module ends by publishing the settings themselves.
 
 from __future__ import annotations
 
-import os as _os
 import tomllib as _tomllib
 from typing import Any as _Any
 
 
 def _settings() -> dict[str, _Any]:
     """The shipped settings with this data root's certificate paths (created if missing)."""
+    from .boot import tls_wanted
     from .paths import DataRoot, resource_dir
     from .tls import TLSError, ensure_certificates
 
@@ -25,7 +25,7 @@ def _settings() -> dict[str, _Any]:
         values = _tomllib.load(file)
     values.pop("certfile", None)
     values.pop("keyfile", None)
-    if _os.environ.get("MINIMOST_SKIP_TLS"):
+    if not tls_wanted():
         return values
     root = DataRoot.resolve()
     try:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from quart import Quart, current_app, g
 from quart_rate_limiter import RateLimit, RateLimiter, RateLimitExceeded, rate_limit
 
-from .runtime import Runtime, get_runtime
+from .runtime import Runtime, get_runtime, need
 from .security import client_ip
 
 View = Callable[..., Awaitable[Any]]
@@ -40,7 +40,7 @@ async def user_key() -> str:
 
 def register_rate_limiter(app: Quart, runtime: Runtime) -> None:
     limiter = RateLimiter(app, key_function=ip_key, enabled=runtime.settings.rate_limit_enabled)
-    runtime.services["rate_limiter"] = limiter
+    runtime.services.rate_limiter = limiter
 
 
 def limited(runtime: Runtime, view: View, action: str, *, by: Literal["ip", "user"] = "ip") -> View:
@@ -64,7 +64,7 @@ async def charge(app: Quart, runtime: Runtime, action: str, endpoint: str, usern
     else the seconds to wait (nothing is spent then). Same cell rate algorithm as the
     limiter's, on its store (memory or Redis).
     """
-    limiter = runtime.services["rate_limiter"]
+    limiter = need(runtime.services.rate_limiter, "rate limiter")
     if not runtime.settings.rate_limit_enabled:
         return 0
     count, window = runtime.settings.rate_limits[action]

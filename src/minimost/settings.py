@@ -47,6 +47,7 @@ class Settings:
     max_upload_dir_size_mb: float
     max_upload_size_mb: float
     max_avatar_size_mb: float
+    calls_enabled: bool
     stun_enabled: bool
     stun_port: int
     stun_host: str
@@ -199,6 +200,7 @@ RULES: dict[str, Rule] = {
     "max_upload_dir_size_mb": _number(minimum=0, note=" (0 turns the cap off)"),
     "max_upload_size_mb": _number(minimum=0, exclusive=True),
     "max_avatar_size_mb": _number(minimum=0, exclusive=True),
+    "calls_enabled": Rule("true or false", lambda v: isinstance(v, bool)),
     "stun_enabled": Rule("true or false", lambda v: isinstance(v, bool)),
     "stun_port": _int_range(0, 65535),
     "stun_host": Rule(

@@ -372,7 +372,7 @@ def script(work: Path) -> None:
             report["call_notices"] = sum(n.startswith("Call ended") for n in report["notices"])
             browser.close()
     finally:
-        stun = app.extensions["minimost"].services["stun"].stats
+        stun = app.extensions["minimost"].services.stun.stats
         report["stun_answered"] = stun.answered
         print(f"STUN server: {stun}", flush=True)
         app.config["STOP"]()

@@ -49,22 +49,21 @@ def register(app: Quart, runtime: Runtime) -> None:
         openapi_provider_class=MiniMostOpenAPI,
     )
     encode_json_with_orjson(app)  # after QuartSchema, which installs the provider it wraps
-    _send_answers(app)
+    _send_answers(app, check=runtime.boot.check_answers)
     app.register_error_handler(RequestSchemaValidationError, refuse_invalid_request)
     app.register_blueprint(blueprint)
 
 
-def _send_answers(app: Quart) -> None:
+def _send_answers(app: Quart, *, check: bool) -> None:
     """Send a handler's dict or list as JSON (orjson, the app's provider) as built.
 
     quart-schema would first walk it with pydantic to turn any models inside into plain
     data (a third of the CPU of a 100-message page); our answers are plain data already.
-    With ``CHECK_ANSWERS`` on, each is first held to its documented model. The response
-    then skips quart-schema's wrapper, which has nothing left to convert.
+    With ``check`` on (``MINIMOST_CHECK_ANSWERS``), each is first held to its documented
+    model. The response then skips quart-schema's wrapper, which has nothing left to convert.
     """
     make_response = app.make_response
     make_plain_response = Quart.make_response.__get__(app)
-    check = app.config["CHECK_ANSWERS"]
     provider = app.json
     assert isinstance(provider, JsonProvider)
 

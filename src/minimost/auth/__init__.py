@@ -12,10 +12,12 @@ from ..ratelimits import RateLimitExceeded, rate_limit_message, register_rate_li
 from ..runtime import Runtime
 from ..security import register_request_guards
 from . import api, cli, routes
+from .lifecycle import AccountLifecycle
 from .sessions import register_session_loading
 
 
 def register(app: Quart, runtime: Runtime) -> None:
+    runtime.services.accounts = AccountLifecycle()
     register_session_loading(app, runtime)
     register_request_guards(app)
     register_rate_limiter(app, runtime)

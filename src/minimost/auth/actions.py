@@ -21,6 +21,7 @@ from ..realtime import Audience, recorded_changes
 from ..runtime import Runtime
 from . import sessions, store
 from .avatars import normalize_avatar
+from .lifecycle import accounts_of
 from .passwords import (
     DELETED_USER,
     MAX_PASSWORD_LENGTH,
@@ -95,6 +96,7 @@ async def sign_up(runtime: Runtime, username: str, password: str, confirm: str) 
         )
         await changes.record("message.created", Audience(channel=channels[0]), notice)
         await changes.record("user.created", Audience.everyone(), {"username": username})
+    await accounts_of(runtime).account_created(username)
     audit("account_create", "success", user=username)
     return username
 
@@ -160,7 +162,7 @@ async def sign_out(runtime: Runtime, signed_in: sessions.CurrentSession) -> None
     sessions.forget_cookie()
     async with runtime.stores.presence.transaction() as connection:
         await presence_store.set_state(connection, signed_in.username, "offline", time.time())
-    await runtime.services["presence"].forget(signed_in.username)
+    await accounts_of(runtime).account_signed_out(signed_in.username)
     audit("logout", "success", user=signed_in.username)
 
 
@@ -422,7 +424,7 @@ async def delete_account(
         )
     async with runtime.stores.presence.transaction() as connection:
         await presence_store.forget_user(connection, username)
-    await runtime.services["presence"].forget(username)
+    await accounts_of(runtime).account_removed(username)
     await sessions.end_all_sessions(runtime, username)
     async with runtime.stores.auth.transaction() as connection:
         await store.delete_account_rows(connection, username, time.time())

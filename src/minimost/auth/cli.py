@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 import click
 from quart import Quart
 
+from ..boot import tls_wanted
 from ..runtime import Runtime, get_runtime
 from . import actions
 
@@ -22,7 +22,7 @@ def default_base_url(runtime: Runtime) -> str:
         recorded = ""
     if recorded:
         return recorded
-    tls = not os.environ.get("MINIMOST_SKIP_TLS") and (runtime.data_root.path / "cert.pem").exists()
+    tls = tls_wanted() and (runtime.data_root.path / "cert.pem").exists()
     return f"{'https' if tls else 'http'}://127.0.0.1:5000"
 
 

@@ -3,14 +3,14 @@
 The cookie (Quart's signed cookie, the same format the Flask MiniMost wrote) carries
 ``user``, ``_sid`` and ``_last_active``. The record in ``auth.db`` is what makes signing
 out, a password reset or deleting the account end every session of that user at once;
-listeners (the websocket hub) hear about ended sessions so open sockets close too.
+the account lifecycle's ``sessions_ended`` hooks (the websocket hub) hear about ended
+sessions so open sockets close too.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiosqlite
@@ -21,6 +21,7 @@ from ..runtime import Runtime, get_runtime
 from ..security import client_ip, incoming, view_flag
 from . import store
 from .cookies import RememberedCookieSessions
+from .lifecycle import accounts_of
 
 SESSION_USER = "user"
 SESSION_ID = "_sid"
@@ -28,8 +29,6 @@ LAST_ACTIVE = "_last_active"
 RECORD_VERSION = "_v"
 # Writing last activity on every request would make each page view a database write.
 TOUCH_INTERVAL_SECONDS = 30.0
-
-SessionsEnded = Callable[[str, list[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -52,15 +51,8 @@ def idle_seconds(runtime: Runtime) -> float:
     return runtime.settings.session_idle_minutes * 60
 
 
-def on_sessions_ended(runtime: Runtime, listener: SessionsEnded) -> None:
-    """Be told ``(username, [sid, …])`` whenever sessions are ended server-side."""
-    listeners: list[SessionsEnded] = runtime.services.setdefault("session_listeners", [])
-    listeners.append(listener)
-
-
 async def notify_sessions_ended(runtime: Runtime, username: str, sids: list[str]) -> None:
-    for listener in runtime.services.get("session_listeners", []):
-        await listener(username, sids)
+    await accounts_of(runtime).ended_sessions(username, sids)
 
 
 async def start_session(runtime: Runtime, username: str) -> str:

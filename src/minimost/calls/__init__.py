@@ -2,6 +2,7 @@
 
 Live calls cannot survive a restart, so startup ends them (without notices). While
 serving, ring timeouts and the stale-heartbeat sweep run as tasks on the app's loop.
+With ``calls_enabled`` false there are no call routes, and call frames are refused.
 """
 
 from __future__ import annotations
@@ -19,23 +20,24 @@ from ..db.database import fetch_all
 from ..features import Feature
 from ..realtime import Connection, FrameHandler, realtime_of
 from ..runtime import Runtime
+from ..settings import Settings
 from . import store
 from .actions import CallService
 from .routes import blueprint
 
 # A signalling relay: the sender and its frame in, None or why it was refused out.
 Relay = Callable[[str, dict[str, Any]], Awaitable[str | None]]
+SIGNAL_FRAMES = ("call.signal", "share.signal")
+CALLS_OFF = "Calls are turned off on this server."
 
 
 def register(app: Quart, runtime: Runtime) -> None:
-    app.config.setdefault("CALL_RING_SECONDS", 30.0)
-    app.config.setdefault("CALL_STALE_SECONDS", 30.0)
     service = CallService(
         runtime,
-        ring_seconds=float(app.config["CALL_RING_SECONDS"]),
-        stale_seconds=float(app.config["CALL_STALE_SECONDS"]),
+        ring_seconds=runtime.boot.call_ring_seconds,
+        stale_seconds=runtime.boot.call_stale_seconds,
     )
-    runtime.services["calls"] = service
+    runtime.services.calls = service
     app.register_blueprint(blueprint)
     _relay_signals(runtime, service)
 
@@ -78,4 +80,22 @@ def _relay_signals(runtime: Runtime, service: CallService) -> None:
     realtime.on_frame("share.signal", relaying("share.signal", service.relay_share))
 
 
-FEATURE = Feature("calls", register)
+def calls_enabled(settings: Settings) -> bool:
+    return settings.calls_enabled
+
+
+def refuse_signals(app: Quart, runtime: Runtime) -> None:
+    """With calls off, a call frame gets an error saying so, not "unknown type"."""
+
+    def refusing(kind: str) -> FrameHandler:
+        async def refuse(connection: Connection, _frame: dict[str, Any]) -> None:
+            connection.refuse(CALLS_OFF, about=kind)
+
+        return refuse
+
+    realtime = realtime_of(runtime)
+    for kind in SIGNAL_FRAMES:
+        realtime.on_frame(kind, refusing(kind))
+
+
+FEATURE = Feature("calls", register, enabled=calls_enabled, when_off=refuse_signals)

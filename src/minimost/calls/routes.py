@@ -12,7 +12,7 @@ from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
 from ..auth import sessions
-from ..runtime import get_runtime
+from ..runtime import get_runtime, need
 from ..schemas import answer, no_body
 from ..security import passive
 from .actions import CallService
@@ -41,9 +41,7 @@ def _username() -> str:
 
 
 def _calls() -> CallService:
-    service = get_runtime().services["calls"]
-    assert isinstance(service, CallService)
-    return service
+    return need(get_runtime().services.calls, "calls")
 
 
 @blueprint.post("/calls")

@@ -16,12 +16,11 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from ..runtime import Runtime
+from ..runtime import Runtime, need
 
 Version = tuple[Any, ...]
 
 DEFAULT_BUDGET_BYTES = 16 * 1024 * 1024
-SERVICE = "encoded_messages"
 
 
 class EncodedMessages:
@@ -63,10 +62,8 @@ class EncodedMessages:
 
 
 def keep_encoded_messages(runtime: Runtime) -> None:
-    runtime.services[SERVICE] = EncodedMessages()
+    runtime.services.encoded_messages = EncodedMessages()
 
 
 def encoded_messages_of(runtime: Runtime) -> EncodedMessages:
-    cache = runtime.services[SERVICE]
-    assert isinstance(cache, EncodedMessages)
-    return cache
+    return need(runtime.services.encoded_messages, "encoded messages")

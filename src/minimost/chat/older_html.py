@@ -21,7 +21,6 @@ from .markdown import render, render_plain
 
 log = logging.getLogger(__name__)
 
-SERVICE = "older_html"
 BATCH_ROWS = 500
 
 UNRENDERED = (
@@ -96,5 +95,5 @@ def _render_batch(batch: list[sqlite3.Row]) -> list[tuple[str, int]]:
 def store_older_html(runtime: Runtime) -> None:
     """Start the background pass with the app (after the stores are open)."""
     older = OlderHtml(runtime)
-    runtime.services[SERVICE] = older
+    runtime.services.older_html = older
     runtime.while_serving("older message html", older.serving)

@@ -1,11 +1,11 @@
 """Housekeeping: retention of uploads and messages (reference §8.3) on a schedule.
 
-Off when ``app.config["HOUSEKEEPING"]`` is false (``MINIMOST_SKIP_CLEANUP``). Otherwise
-the :class:`Housekeeper` is available as ``runtime.services["housekeeping"]`` and its
-scheduler runs while the app serves: the first pass ``HOUSEKEEPING_FIRST_RUN_SECONDS``
-after start, then every ``HOUSEKEEPING_INTERVAL_HOURS``. A pass with a failed step is
-tried again after ``HOUSEKEEPING_RETRY_SECONDS`` (5 minutes unless set), the delay
-doubling on each further failure up to the interval.
+Off when the ``housekeeping`` boot option is false (``MINIMOST_SKIP_CLEANUP``). Otherwise
+the :class:`Housekeeper` is available as ``runtime.services.housekeeping`` and its
+scheduler runs while the app serves: the first pass ``housekeeping_first_run_seconds``
+after start, then every ``housekeeping_interval_hours``. A pass with a failed step is
+tried again after ``housekeeping_retry_seconds`` (5 minutes unless set), the delay
+doubling on each further failure up to the interval (see :mod:`minimost.boot`).
 
 Whether housekeeping runs or not, partial uploads an interrupted server left in
 ``uploads/`` are deleted before serving starts (see :mod:`.leftovers`).
@@ -21,7 +21,7 @@ from ..features import Feature
 from ..runtime import Runtime
 from .leftovers import cleared_at_start
 from .retention import StepReport
-from .scheduler import DEFAULT_RETRY_SECONDS, Housekeeper, PassReport
+from .scheduler import Housekeeper, PassReport
 
 __all__ = ["FEATURE", "Housekeeper", "PassReport", "StepReport", "register"]
 
@@ -29,19 +29,17 @@ __all__ = ["FEATURE", "Housekeeper", "PassReport", "StepReport", "register"]
 def register(app: Quart, runtime: Runtime) -> None:
     uploads_dir = runtime.data_root.uploads_dir
     runtime.while_serving("partial uploads", lambda: cleared_at_start(uploads_dir))
-    if not app.config.get("HOUSEKEEPING", False):
+    boot = runtime.boot
+    if not boot.housekeeping:
         return
     housekeeper = Housekeeper.from_runtime(runtime)
-    runtime.services["housekeeping"] = housekeeper
+    runtime.services.housekeeping = housekeeper
 
     def serving() -> AbstractAsyncContextManager[Housekeeper]:
-        # Read at start, so config changed after create_app() still counts.
         return housekeeper.scheduled(
-            first_run_seconds=float(app.config["HOUSEKEEPING_FIRST_RUN_SECONDS"]),
-            interval_hours=float(app.config["HOUSEKEEPING_INTERVAL_HOURS"]),
-            retry_seconds=float(
-                app.config.get("HOUSEKEEPING_RETRY_SECONDS", DEFAULT_RETRY_SECONDS)
-            ),
+            first_run_seconds=boot.housekeeping_first_run_seconds,
+            interval_hours=boot.housekeeping_interval_hours,
+            retry_seconds=boot.housekeeping_retry_seconds,
         )
 
     runtime.while_serving("housekeeping", serving)

@@ -11,7 +11,8 @@ from ..runtime import get_runtime
 from ..security import public
 
 blueprint = Blueprint("pages", __name__)
-FEATURE_STYLESHEETS = ("css/panels.css", "css/calls.css")
+PANELS_STYLESHEET = "css/panels.css"
+CALLS_STYLESHEET = "css/calls.css"
 
 
 @blueprint.get("/")
@@ -23,7 +24,8 @@ async def chat() -> str:
         "chat.html",
         user=user,
         public_channels=list(runtime.settings.channels),
-        feature_stylesheets=_feature_stylesheets(),
+        feature_stylesheets=_feature_stylesheets(runtime.settings.calls_enabled),
+        calls_enabled=runtime.settings.calls_enabled,
     )
 
 
@@ -33,11 +35,12 @@ async def account() -> str:
     return await render_template("home.html", user=await _signed_in_summary())
 
 
-def _feature_stylesheets() -> list[str]:
-    """The panels' and calls' stylesheets that this install ships."""
+def _feature_stylesheets(calls: bool) -> list[str]:
+    """The panels' and (with calls on) calls' stylesheets that this install ships."""
     assert current_app.static_folder is not None
     static = Path(current_app.static_folder)
-    return [sheet for sheet in FEATURE_STYLESHEETS if (static / sheet).is_file()]
+    sheets = [PANELS_STYLESHEET, CALLS_STYLESHEET] if calls else [PANELS_STYLESHEET]
+    return [sheet for sheet in sheets if (static / sheet).is_file()]
 
 
 async def _signed_in_summary() -> dict[str, object]:

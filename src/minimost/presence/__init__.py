@@ -8,6 +8,7 @@ from typing import Any
 
 from quart import Quart
 
+from ..auth.lifecycle import accounts_of
 from ..features import Feature
 from ..realtime import Connection, realtime_of
 from ..runtime import Runtime
@@ -18,14 +19,13 @@ from .typing_notices import TypingNotices
 
 
 def register(app: Quart, runtime: Runtime) -> None:
-    app.config.setdefault("PRESENCE_GRACE_SECONDS", 5.0)
     realtime = realtime_of(runtime)
     tracker = PresenceTracker(
-        runtime, realtime.signal, grace_seconds=float(app.config["PRESENCE_GRACE_SECONDS"])
+        runtime, realtime.signal, grace_seconds=runtime.boot.presence_grace_seconds
     )
     typing = TypingNotices(realtime.access, realtime.signal)
-    runtime.services["presence"] = tracker
-    runtime.services["typing"] = typing
+    runtime.services.presence = tracker
+    runtime.services.typing = typing
     app.register_blueprint(blueprint)
 
     async def reported_state(connection: Connection, frame: dict[str, Any]) -> None:
@@ -37,6 +37,12 @@ def register(app: Quart, runtime: Runtime) -> None:
 
     realtime.on_frame("presence", reported_state)
     realtime.on_frame("typing", started_typing)
+    realtime.on_connect(tracker.connected)
+    realtime.on_disconnect(tracker.disconnected)
+    # A user who signed out everywhere or left is offline at once, without the grace.
+    accounts = accounts_of(runtime)
+    accounts.on_signed_out(tracker.forget)
+    accounts.on_removed(tracker.forget)
 
     @asynccontextmanager
     async def everyone_offline_at_start() -> AsyncIterator[None]:

@@ -8,7 +8,7 @@ from quart import Blueprint
 from quart_schema import validate_request
 
 from ..auth import sessions
-from ..runtime import get_runtime
+from ..runtime import get_runtime, need
 from ..schemas import answer
 from ..security import passive
 from .live import online_users
@@ -22,7 +22,7 @@ blueprint = Blueprint("presence", __name__, url_prefix="/api/presence")
 @answer(Presence)
 async def everyone() -> dict[str, Any]:
     runtime = get_runtime()
-    return {"users": await online_users(runtime, runtime.services["presence"])}
+    return {"users": await online_users(runtime, need(runtime.services.presence, "presence"))}
 
 
 @blueprint.get("/override")
@@ -31,7 +31,7 @@ async def everyone() -> dict[str, Any]:
 async def get_override() -> dict[str, Any]:
     signed_in = sessions.current()
     assert signed_in is not None
-    tracker = get_runtime().services["presence"]
+    tracker = need(get_runtime().services.presence, "presence")
     return {"override": await tracker.override_of(signed_in.username)}
 
 
@@ -41,6 +41,6 @@ async def get_override() -> dict[str, Any]:
 async def put_override(data: OverrideChange) -> dict[str, Any]:
     signed_in = sessions.current()
     assert signed_in is not None
-    tracker = get_runtime().services["presence"]
+    tracker = need(get_runtime().services.presence, "presence")
     shown = await tracker.set_override(signed_in.username, data.override)
     return {"override": data.override, "state": shown}

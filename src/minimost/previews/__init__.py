@@ -23,7 +23,7 @@ def register(app: Quart, runtime: Runtime) -> None:
     service = PreviewService(
         GuardedFetcher(policy, resolve=system_resolve), app.config["SECRET_KEY"]
     )
-    runtime.services["previews"] = service
+    runtime.services.previews = service
 
     @asynccontextmanager
     async def serving() -> AsyncIterator[PreviewService]:

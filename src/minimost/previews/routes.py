@@ -12,7 +12,7 @@ from ..auth import sessions
 from ..chat import actions as chat_actions
 from ..chat.uploads import original_name
 from ..ratelimits import limited
-from ..runtime import Runtime, get_runtime
+from ..runtime import Runtime, get_runtime, need
 from ..schemas import answer, file_response
 from ..security import passive
 from .guard import MalformedLinkError
@@ -23,9 +23,7 @@ IMAGE_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def _service() -> PreviewService:
-    service = get_runtime().services["previews"]
-    assert isinstance(service, PreviewService)
-    return service
+    return need(get_runtime().services.previews, "previews")
 
 
 @passive

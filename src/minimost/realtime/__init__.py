@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from quart import Quart
 
-from ..auth.sessions import on_sessions_ended
+from ..auth.lifecycle import accounts_of
 from ..features import Feature
 from ..runtime import Runtime
 from .access import Access
@@ -49,31 +49,28 @@ YOUNG_COLLECTION_EVERY = 20_000
 
 def register(app: Quart, runtime: Runtime) -> None:
     decline_websocket_compression()
-    app.config.setdefault("WS_QUEUE_SIZE", 512)
-    app.config.setdefault("WS_HEARTBEAT_SECONDS", 25.0)
     access = Access(runtime.settings.channels)
     hub = Hub(
         access,
-        queue_size=int(app.config["WS_QUEUE_SIZE"]),
+        queue_size=runtime.boot.ws_queue_size,
         max_per_user=runtime.settings.max_event_streams_per_user,
     )
     broker = LocalBroker()
     broker.attach(hub.deliver)
     committer = GroupCommit(runtime.stores.messages, broker)
-    runtime.services["realtime"] = Realtime(access, hub, broker, committer)
-    runtime.services["heartbeat_seconds"] = float(app.config["WS_HEARTBEAT_SECONDS"])
+    runtime.services.realtime = Realtime(access, hub, broker, committer)
     app.register_blueprint(blueprint)
 
     async def close_ended_sessions(username: str, sids: list[str]) -> None:
         hub.close_sessions(username, sids)
 
-    on_sessions_ended(runtime, close_ended_sessions)
+    accounts_of(runtime).on_sessions_ended(close_ended_sessions)
 
     @asynccontextmanager
     async def serving() -> AsyncIterator[Hub]:
         async with runtime.stores.presence.read() as connection:
             await access.load_private_members(connection)
-        heartbeat = asyncio.create_task(_heartbeat(hub, runtime.services["heartbeat_seconds"]))
+        heartbeat = asyncio.create_task(_heartbeat(hub, runtime.boot.ws_heartbeat_seconds))
         thresholds = gc.get_threshold()
         gc.set_threshold(YOUNG_COLLECTION_EVERY, 20, 20)
         try:

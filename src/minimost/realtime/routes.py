@@ -4,7 +4,8 @@ Handshake: a live session and a same-origin ``Origin``, or no upgrade. Then a
 ``hello``, the missed events from the log (or ``resync`` when they are gone), and
 live frames. Client frames are ``pong`` and whatever types the features registered
 with ``Realtime.on_frame`` (presence, typing, call signalling, sends), handled in the
-order they arrive.
+order they arrive. Features hear of each tab's socket opening and closing through
+``Realtime.on_connect`` and ``on_disconnect`` (presence does).
 """
 
 from __future__ import annotations
@@ -82,13 +83,12 @@ async def socket() -> None:
             wire_of(_sender_of_accepted_socket().args[0], realtime.hub.corked),
         )
         return
-    tracker = runtime.services["presence"]
     try:
-        await tracker.connected(connection.username, connection.id)
+        await realtime.connected(connection)
         await _serve(runtime, connection, after)
     finally:
         realtime.hub.unregister(connection)
-        await tracker.disconnected(connection.username, connection.id)
+        await realtime.disconnected(connection)
 
 
 async def _serve(runtime: Runtime, connection: Connection, after: int | None) -> None:
@@ -101,7 +101,7 @@ async def _serve(runtime: Runtime, connection: Connection, after: int | None) ->
                 "type": "hello",
                 "username": connection.username,
                 "last_event_id": head,
-                "heartbeat_seconds": runtime.services["heartbeat_seconds"],
+                "heartbeat_seconds": runtime.boot.ws_heartbeat_seconds,
             }
         )
     )

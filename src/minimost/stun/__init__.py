@@ -1,7 +1,8 @@
 """The bundled STUN server, so browsers on a LAN find their own address for calls.
 
-It listens where the ``stun_host`` setting says; left empty it follows the host the
-``minimost`` command serves HTTP on (``app.config["SERVING_HOST"]``), and where that is not
+It runs while calls are on (``calls_enabled``) and ``stun_enabled`` is true. It listens
+where the ``stun_host`` setting says; left empty it follows the host the ``minimost``
+command serves HTTP on (the ``serving_host`` boot option), and where that is not
 known (an app served by the ``hypercorn`` command, whose bind the app cannot see) on all
 interfaces, since a reverse proxy in front does not carry STUN's UDP for the browsers.
 """
@@ -48,7 +49,7 @@ def register(app: Quart, runtime: Runtime) -> None:
     @asynccontextmanager
     async def serving() -> AsyncIterator[StunServer | None]:
         port = runtime.settings.stun_port
-        host = runtime.settings.stun_host or app.config.get("SERVING_HOST") or ""
+        host = runtime.settings.stun_host or runtime.boot.serving_host or ""
         try:
             host_v4, host_v6 = await listen_hosts(host)
             server = await start_stun_server(
@@ -59,16 +60,17 @@ def register(app: Quart, runtime: Runtime) -> None:
             log.error("STUN server could not listen on %s (%s); calls may fail", where, error)
             yield None
             return
-        runtime.services["stun"] = server
-        runtime.services["stun_port"] = server.port
+        runtime.services.stun = server
         log.info("STUN on %s", ", ".join(url(h, p) for h, p in server.addresses))
         try:
             yield server
         finally:
             server.close()
-            runtime.services.pop("stun", None)
+            runtime.services.stun = None
 
     runtime.while_serving("stun", serving)
 
 
-FEATURE = Feature("stun", register, enabled=lambda settings: settings.stun_enabled)
+FEATURE = Feature(
+    "stun", register, enabled=lambda settings: settings.calls_enabled and settings.stun_enabled
+)

@@ -383,11 +383,13 @@ async function boot() {
       console.error("MiniMost: mounting the panels failed", error);
     }
   }
-  try {
-    const calls = await import("../calls/index.js");
-    calls.mountCalls(ctx);
-  } catch (error) {
-    console.error("MiniMost: calls (static/js/calls/index.js) could not be loaded; calling is unavailable.", error);
+  if (config.calls) {
+    try {
+      const calls = await import("../calls/index.js");
+      calls.mountCalls(ctx);
+    } catch (error) {
+      console.error("MiniMost: calls (static/js/calls/index.js) could not be loaded; calling is unavailable.", error);
+    }
   }
   chat.dataset.panels = "ready";
 }
