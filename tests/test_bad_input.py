@@ -27,8 +27,8 @@ from quart_schema.validation import (
 from werkzeug.routing import IntegerConverter, Rule
 
 from tests.conftest import AppFactory, UserClient, rows, sign_up
-from tests.test_private_channels import created
-from tests.test_realtime import frame_of, hello, socket
+from tests.helpers.chat import created
+from tests.helpers.sockets import frame_of, hello, socket
 
 # Beyond SQLite's signed 64-bit integers, one just beyond and one far beyond.
 TOO_BIG = (2**63, 10**30)

@@ -7,7 +7,7 @@ import pytest
 from minimost.boot import BootOptions, read_boot_options
 from minimost.runtime import get_runtime
 from tests.conftest import AppFactory, sign_up
-from tests.test_realtime import hello, socket
+from tests.helpers.sockets import hello, socket
 
 
 def test_defaults_without_environment_or_config() -> None:

@@ -11,9 +11,8 @@ from quart import Quart
 from quart.testing.connections import TestWebsocketConnection as WebsocketConnection
 
 from tests.conftest import AppFactory, UserClient, rows, sign_up
-from tests.test_messages import page
-from tests.test_private_channels import created
-from tests.test_realtime import frame, frame_of, hello, socket
+from tests.helpers.chat import created, page
+from tests.helpers.sockets import frame, frame_of, hello, socket
 
 DM = "dm:alice:bob"
 

@@ -11,9 +11,9 @@ from quart import Quart
 
 from minimost.runtime import get_runtime
 from tests.conftest import AppFactory, UserClient, sign_up
-from tests.test_chat_page import CONFIG
-from tests.test_lifecycle import free_udp_port
-from tests.test_realtime import frame_of, hello, socket
+from tests.helpers.network import free_udp_port
+from tests.helpers.pages import CONFIG
+from tests.helpers.sockets import frame_of, hello, socket
 
 DM = "dm:alice:bob"
 CALL_ROUTES = [

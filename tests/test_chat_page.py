@@ -8,8 +8,7 @@ import re
 from quart import Quart
 
 from tests.conftest import browser_for, sign_up
-
-CONFIG = re.compile(r'<script type="application/json" id="chat-config">(.*?)</script>', re.S)
+from tests.helpers.pages import CONFIG
 
 
 async def test_signed_in_people_get_the_chat_client_with_their_configuration(app: Quart) -> None:

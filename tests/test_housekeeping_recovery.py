@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from quart import Quart
 
-from minimost.app import create_app
-from minimost.housekeeping import Housekeeper
 from minimost.housekeeping.retention import DAY_SECONDS, UPLOAD_AGE, UPLOAD_CAP
-from minimost.runtime import get_runtime
+from tests.helpers.housekeeping import app_with, housekeeper_of, make_file, names
 
 BOUND = 10.0  # seconds: generous upper bound for waits that should be near-instant
 
@@ -24,30 +18,6 @@ BOUND = 10.0  # seconds: generous upper bound for waits that should be near-inst
 def no_env_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("MINIMOST_SETTINGS", "MINIMOST_SKIP_CLEANUP", "MINIMOST_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
-
-
-def make_file(directory: Path, name: str, *, size: int = 100, age_seconds: float = 0.0) -> Path:
-    path = directory / name
-    path.write_bytes(b"x" * size)
-    stamp = time.time() - age_seconds
-    os.utime(path, (stamp, stamp))
-    return path
-
-
-def names(directory: Path) -> set[str]:
-    return {path.name for path in directory.iterdir()}
-
-
-def app_with(tmp_path: Path, settings: dict[str, Any], config: dict[str, Any]) -> Quart:
-    return create_app(
-        data_dir=tmp_path, settings={"stun_enabled": False, **settings}, config=config, tls=False
-    )
-
-
-def housekeeper_of(app: Quart) -> Housekeeper:
-    housekeeper = get_runtime(app).services.housekeeping
-    assert isinstance(housekeeper, Housekeeper)
-    return housekeeper
 
 
 def break_uploads_dir(uploads: Path) -> None:

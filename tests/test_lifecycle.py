@@ -11,6 +11,7 @@ from quart import Quart, render_template_string
 from minimost.runtime import get_runtime, need
 from minimost.stun.server import StunServer
 from tests.conftest import AppFactory
+from tests.helpers.network import free_udp_port
 
 
 async def binding_request(port: int) -> tuple[str, int]:
@@ -24,12 +25,6 @@ async def binding_request(port: int) -> tuple[str, int]:
         response = stun.parse_message(data)
         assert response.transaction_id == request.transaction_id
         return response.attributes["XOR-MAPPED-ADDRESS"]
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("0.0.0.0", 0))
-        return probe.getsockname()[1]
 
 
 async def test_stun_serves_on_the_configured_port_while_the_app_serves(

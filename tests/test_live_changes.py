@@ -14,9 +14,8 @@ import pytest
 from quart import Quart
 
 from tests.conftest import GOOD_PASSWORD, UserClient, sign_up
-from tests.test_messages import sent
-from tests.test_private_channels import created
-from tests.test_realtime import frame_of, hello, socket
+from tests.helpers.chat import created, sent
+from tests.helpers.sockets import frame_of, hello, socket
 
 Act = Callable[[dict[str, UserClient]], Awaitable[Any]]
 

@@ -7,8 +7,7 @@ from typing import Any
 from quart import Quart
 
 from tests.conftest import UserClient, sign_up
-from tests.test_messages import sent
-from tests.test_private_channels import created
+from tests.helpers.chat import created, sent
 
 
 async def mentions_of(user: UserClient) -> list[dict[str, Any]]:

@@ -9,26 +9,9 @@ from typing import Any
 import pytest
 from quart import Quart
 
-from tests.conftest import AppFactory, UserClient, sign_up
-from tests.test_realtime import events, hello, socket
-
-
-async def send(user: UserClient, channel: str, content: str, **extra: Any) -> Any:
-    return await user.api(
-        "POST", f"/api/channels/{channel}/messages", json={"content": content, **extra}
-    )
-
-
-async def sent(user: UserClient, channel: str, content: str, **extra: Any) -> dict[str, Any]:
-    response = await send(user, channel, content, **extra)
-    assert response.status_code == 201, await response.get_data(as_text=True)
-    return (await response.get_json())["message"]
-
-
-async def page(user: UserClient, channel: str, query: str = "") -> list[dict[str, Any]]:
-    response = await user.api("GET", f"/api/channels/{channel}/messages{query}")
-    assert response.status_code == 200
-    return (await response.get_json())["messages"]
+from tests.conftest import AppFactory, sign_up
+from tests.helpers.chat import page, send, sent
+from tests.helpers.sockets import events, hello, socket
 
 
 async def error_of(response: Any) -> tuple[int, str]:

@@ -9,8 +9,7 @@ from quart import Quart
 
 from minimost.chat.message_cache import EncodedMessages
 from tests.conftest import GOOD_PASSWORD, UserClient, execute, sign_up
-from tests.test_messages import page, sent
-from tests.test_reactions import messages_db, react
+from tests.helpers.chat import messages_db, page, react, sent
 
 
 async def by_id(user: UserClient, message_id: int) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 
 from minimost.app import create_app
 from minimost.housekeeping.retention import DAY_SECONDS, UPLOAD_AGE, UPLOAD_CAP
-from tests.test_housekeeping_recovery import app_with, housekeeper_of, make_file, names
+from tests.helpers.housekeeping import app_with, housekeeper_of, make_file, names
 
 
 @pytest.fixture(autouse=True)

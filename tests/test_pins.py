@@ -7,9 +7,8 @@ from typing import Any
 from quart import Quart
 
 from tests.conftest import UserClient, sign_up
-from tests.test_messages import sent
-from tests.test_private_channels import created
-from tests.test_realtime import events, hello, socket
+from tests.helpers.chat import created, sent
+from tests.helpers.sockets import events, hello, socket
 
 
 async def toggle(user: UserClient, message_id: int) -> Any:

@@ -7,18 +7,8 @@ from typing import Any
 from quart import Quart
 
 from tests.conftest import AppFactory, UserClient, sign_up
-from tests.test_messages import page, send, sent
-from tests.test_realtime import events, hello, socket
-
-
-async def create(user: UserClient, name: str, members: list[str]) -> Any:
-    return await user.api("POST", "/api/private-channels", json={"name": name, "members": members})
-
-
-async def created(user: UserClient, name: str, members: list[str]) -> dict[str, Any]:
-    response = await create(user, name, members)
-    assert response.status_code == 201, await response.get_data(as_text=True)
-    return (await response.get_json())["channel"]
+from tests.helpers.chat import create, created, page, send, sent
+from tests.helpers.sockets import events, hello, socket
 
 
 async def listed(user: UserClient) -> list[dict[str, Any]]:

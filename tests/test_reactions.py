@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from quart import Quart
 
 from tests.conftest import GOOD_PASSWORD, UserClient, execute, rows, sign_up
-from tests.test_messages import sent
-from tests.test_private_channels import created
-from tests.test_realtime import events, hello, socket
-
-
-def messages_db(app: Quart) -> Path:
-    return app.extensions["minimost"].data_root.path / "users" / "messages.db"
-
-
-async def react(user: UserClient, message_id: int, name: str, *, on: bool = True) -> Any:
-    method = "PUT" if on else "DELETE"
-    return await user.api(method, f"/api/messages/{message_id}/reactions/{name}")
+from tests.helpers.chat import created, messages_db, react, sent
+from tests.helpers.sockets import events, hello, socket
 
 
 async def in_history(user: UserClient, message: dict[str, Any]) -> dict[str, Any]:

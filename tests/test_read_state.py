@@ -7,8 +7,8 @@ from typing import Any
 from quart import Quart
 
 from tests.conftest import UserClient, sign_up
-from tests.test_messages import sent
-from tests.test_realtime import events, hello, socket
+from tests.helpers.chat import sent
+from tests.helpers.sockets import events, hello, socket
 
 
 async def unread(user: UserClient) -> dict[str, int]:

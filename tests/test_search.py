@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from quart import Quart
 
-from tests.conftest import UserClient, sign_up
-from tests.test_messages import sent
-from tests.test_private_channels import created
-
-
-async def search(user: UserClient, query: str) -> list[dict[str, Any]]:
-    response = await user.api("GET", f"/api/search?{query}")
-    assert response.status_code == 200, await response.get_data(as_text=True)
-    return (await response.get_json())["results"]
-
-
-async def texts(user: UserClient, query: str) -> list[str]:
-    return [result["content"] for result in await search(user, query)]
+from tests.conftest import sign_up
+from tests.helpers.chat import created, search, sent, texts
 
 
 async def test_substring_search_newest_first_case_insensitive(app: Quart) -> None:

@@ -14,9 +14,7 @@ from quart import Quart
 
 from minimost.chat import search_store
 from tests.conftest import sign_up
-from tests.test_messages import sent
-from tests.test_private_channels import created
-from tests.test_search import search, texts
+from tests.helpers.chat import created, search, sent, texts
 
 # The whole channel scanned, or only its newest few rows with the rest from the index.
 SCAN_SIZES = [search_store.CHANNEL_SCAN_ROWS, 3]

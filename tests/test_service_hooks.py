@@ -12,7 +12,7 @@ from minimost.auth.lifecycle import accounts_of
 from minimost.realtime import realtime_of
 from minimost.runtime import MissingServiceError, Services, get_runtime, need
 from tests.conftest import GOOD_PASSWORD, AppFactory, sign_up
-from tests.test_realtime import hello, presence_of, socket
+from tests.helpers.sockets import hello, presence_of, socket
 
 TIMEOUT = 5.0
 # Longer than any test here: an offline notice that arrives came from a hook, not the grace.

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from quart import Quart
-from quart.testing.connections import TestWebsocketConnection as WebsocketConnection
 
 from tests.conftest import AppFactory, sign_up
-from tests.test_messages import page, send
-from tests.test_private_channels import created
-from tests.test_realtime import events, frame, frame_of, hello, socket
-
-
-async def send_frame(ws: WebsocketConnection, **fields: Any) -> None:
-    await ws.send(json.dumps({"type": "message.send", **fields}))
-
-
-async def answer_to(ws: WebsocketConnection, client_id: str) -> dict[str, Any]:
-    """The ``message.sent`` or ``error`` frame answering one send, skipping the rest."""
-    while True:
-        received = await frame(ws)
-        if received["type"] in ("message.sent", "error") and received.get("client_id") == client_id:
-            return received
+from tests.helpers.chat import created, page, send
+from tests.helpers.sockets import answer_to, events, frame_of, hello, send_frame, socket
 
 
 async def test_a_send_is_answered_with_the_stored_message_and_reaches_others(app: Quart) -> None:

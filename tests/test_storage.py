@@ -15,7 +15,7 @@ from minimost.db.migrate import split_statements
 from minimost.paths import DataRoot
 from minimost.runtime import get_runtime
 from tests.conftest import AppFactory, rows
-from tests.original_install import MESSAGES, write_original_data_root
+from tests.helpers.original_install import MESSAGES, write_original_data_root
 
 EXPECTED_TABLES = {
     "auth": {

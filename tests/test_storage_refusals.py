@@ -16,9 +16,8 @@ from werkzeug.datastructures import FileStorage
 from minimost.realtime import Audience, ChangesNow, committed
 from minimost.runtime import get_runtime
 from tests.conftest import sign_up
-from tests.test_messages import page, send
-from tests.test_realtime import hello, socket
-from tests.test_socket_sends import answer_to, send_frame
+from tests.helpers.chat import page, send
+from tests.helpers.sockets import answer_to, hello, send_frame, socket
 
 # Many distinct words: the message and its search index need fresh pages.
 BULKY = " ".join(f"word{n}" for n in range(1000))

@@ -11,7 +11,7 @@ from quart import Quart
 from minimost.chat.older_html import OlderHtml
 from minimost.runtime import get_runtime, need
 from tests.conftest import GOOD_PASSWORD, AppFactory, browser_for, execute, rows, sign_up
-from tests.original_install import (
+from tests.helpers.original_install import (
     OLDER_MARKUP,
     write_history_of_deleted_accounts,
     write_original_data_root,

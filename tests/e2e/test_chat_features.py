@@ -4,8 +4,6 @@ inert hostile content, and sends that survive a dropped connection or a server r
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from pathlib import Path
 
 from playwright.sync_api import Browser, WebSocketRoute, expect
@@ -23,26 +21,7 @@ from tests.e2e.chat_helpers import (
 )
 from tests.e2e.conftest import screenshot
 from tests.e2e.server import LiveServer
-
-
-def png_bytes(width: int, height: int) -> bytes:
-    """A real PNG: a blue-to-green gradient."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(
-        b"\x00" + b"".join(bytes((40, 80 + 160 * x // width, 220)) for x in range(width))
-        for _ in range(height)
-    )
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+from tests.helpers.images import png_bytes
 
 
 def test_unread_badges_and_mentions(live_server: LiveServer, browser: Browser) -> None:

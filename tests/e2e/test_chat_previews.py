@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, expect
 from tests.e2e.chat_helpers import composer, message_with_text, send_message, sign_up_users
 from tests.e2e.conftest import screenshot
 from tests.e2e.server import LiveServer
-from tests.e2e.test_chat_features import png_bytes
+from tests.helpers.images import png_bytes
 
 RELEASE_PAGE = """<!doctype html>
 <html><head>

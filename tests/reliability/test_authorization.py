@@ -20,8 +20,8 @@ from quart import Quart
 from quart.datastructures import FileStorage
 
 from tests.conftest import PEER, UserClient, browser_for, sign_up
-from tests.test_private_channels import created
-from tests.test_realtime import frame, hello, socket
+from tests.helpers.chat import created
+from tests.helpers.sockets import frame, hello, socket
 
 SECRET_TEXT = "zz-secret-text-4412"
 DM_TEXT = "zz-dm-text-9931"
