@@ -12,7 +12,7 @@ from quart import Quart
 from minimost.pages.pwa import AppShell
 from tests.conftest import browser_for, sign_up
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC = Path(__file__).resolve().parents[2] / "static"
 
 
 def cache_name(script: str) -> str:
