@@ -15,7 +15,7 @@ from tests.conftest import AppFactory, UserClient, sign_up
 
 BODY_METHODS = {"POST", "PATCH", "PUT"}
 DOCS_PAGE = "/api/docs"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SWAGGER_UI = REPO_ROOT / "static" / "vendor" / "swagger-ui"
 
 
