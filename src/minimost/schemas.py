@@ -13,7 +13,7 @@ quart-schema's ``validate_request`` / ``validate_querystring`` for what it accep
 
 Every ``/api/`` route needs at least one documented answer (``answer``, ``no_content``
 or ``file_response``) and every ``POST``/``PATCH``/``PUT`` a declared body
-(``validate_request``, ``multipart_form`` or ``no_body``); tests/test_openapi.py walks the
+(``validate_request``, ``multipart_form`` or ``no_body``); tests/app/test_openapi.py walks the
 URL map and fails on a route that has none.
 """
 

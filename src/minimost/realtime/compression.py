@@ -5,7 +5,7 @@ do), and the choice is hard-coded in its handshake. Each small JSON frame is the
 compressed separately for every connection: measured, a quarter of the worker's CPU
 and about 140 KB of memory per connection under fan-out, to save bandwidth a LAN does
 not lack. So the server declines the offer. This swaps the extension class Hypercorn's
-handshake instantiates; ``tests/test_realtime.py`` checks that no extension is
+handshake instantiates; ``tests/realtime/test_realtime.py`` checks that no extension is
 negotiated, so a Hypercorn upgrade that changes this is noticed.
 """
 

@@ -13,8 +13,8 @@ This reaches into Hypercorn (``WSStream.app_send`` → ``H11Protocol.stream_send
 compression choice in ``compression.py``). When the socket is not served that way (the
 test client, another server) ``wire_of`` answers None and frames go through the ASGI
 send as before, and so do websockets over HTTP/2 (RFC 8441), whose frames travel in
-the connection's h2 DATA frames. ``tests/test_backpressure.py`` checks that Hypercorn's sockets are
-reached directly, so an upgrade that changes this is noticed.
+the connection's h2 DATA frames. ``tests/realtime/test_backpressure.py`` checks that
+Hypercorn's sockets are reached directly, so an upgrade that changes this is noticed.
 
 Incoming, the stream's message buffer is swapped for one with our size cap
 (``cap_incoming``), whatever the server's own setting;
