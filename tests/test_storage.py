@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
         "password_reset_tokens",
         "sessions",
         "deleted_usernames",
+        "outbox",
     },
     "presence": {
         "presence",
@@ -38,6 +39,7 @@ EXPECTED_TABLES = {
         "call_signals",
         "screenshares",
         "event_signal",
+        "outbox",
     },
     "messages": {
         "messages",
@@ -49,6 +51,7 @@ EXPECTED_TABLES = {
         "events",
         "message_mentions",
         "dm_members",
+        "relayed_outbox_rows",
     },
 }
 EXPECTED_COLUMNS = {
@@ -123,8 +126,8 @@ async def test_fresh_data_root_gets_every_table_and_column(
         info = rows(db_path(data_dir, name), f"PRAGMA table_info({table})")
         assert [row[1] for row in info] == columns
     messages = db_path(data_dir, "messages")
-    assert rows(messages, "PRAGMA user_version") == [(9,)]
-    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(3,)]
+    assert rows(messages, "PRAGMA user_version") == [(10,)]
+    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(4,)]
     assert rows(messages, "PRAGMA auto_vacuum") == [(2,)], "incremental on new files"
     triggers = {
         row[0] for row in rows(messages, "SELECT name FROM sqlite_master WHERE type = 'trigger'")
@@ -216,7 +219,7 @@ async def test_reopening_is_idempotent(make_app: AppFactory, data_dir: Path) -> 
     for _ in range(2):
         async with make_app().test_app():
             pass
-    assert rows(db_path(data_dir, "messages"), "PRAGMA user_version") == [(9,)]
+    assert rows(db_path(data_dir, "messages"), "PRAGMA user_version") == [(10,)]
 
 
 async def test_fts_index_follows_inserts_edits_and_deletes(tmp_path: Path) -> None:
@@ -358,7 +361,10 @@ async def test_commits_leave_checkpoints_to_the_background(tmp_path: Path) -> No
     database = Database(path, discover("minimost.migrations.messages"))
     await database.open()
     try:
-        async with database.writer() as writer, writer.execute("PRAGMA wal_autocheckpoint") as cur:
+        async with (
+            database.maintenance() as writer,
+            writer.execute("PRAGMA wal_autocheckpoint") as cur,
+        ):
             assert (await cur.fetchone())[0] == 0
         database.checkpointed.clear()
         async with database.transaction() as connection:

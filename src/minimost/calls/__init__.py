@@ -48,7 +48,7 @@ def register(app: Quart, runtime: Runtime) -> None:
             await store.end_live_calls(connection, now)
             await store.end_active_screenshares(connection, now)
             await store.delete_all_signals(connection)
-        async with database.writer() as connection:
+        async with database.maintenance() as connection:
             await fetch_all(connection, "PRAGMA incremental_vacuum")
         sweeps = asyncio.create_task(service.run_sweeps())
         try:

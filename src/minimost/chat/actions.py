@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ..api import ApiError
+from ..db import Changes
 from ..jsoncodec import Fragment, encoded_array
-from ..realtime import Audience, ChangesNow, committed, realtime_of, recorded_changes
+from ..realtime import Audience, realtime_of, recorded_changes
 from ..runtime import Runtime
 from . import store
 from .channels import dm_participants, require_postable, require_readable
@@ -73,7 +74,7 @@ async def send_message(
         html = await _rendered(text)
         mentioned = await resolve_mentions(runtime, channel, text) if text else []
 
-        def write(changes: ChangesNow) -> tuple[list[dict[str, Any]], bool]:
+        def write(changes: Changes) -> tuple[list[dict[str, Any]], bool]:
             connection = changes.connection
             if client_id is not None:
                 existing = store.find_by_client_id_now(connection, sender, client_id)
@@ -118,7 +119,7 @@ async def send_message(
                 changes.record("message.created", Audience(channel=channel), message)
             return messages, True
 
-        messages, created = await committed(runtime, write)
+        messages, created = await runtime.stores.messages.write(write)
         if not created and upload is not None:
             upload.discard()
     except BaseException:

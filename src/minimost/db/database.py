@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from .migrate import Migration, apply_migrations
+from .writes import Changes, GroupCommit, OnCommit, Recorder
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,12 @@ class Database:
         self._checkpoints: asyncio.Task[None] | None = None
         self._written = asyncio.Event()
         self.checkpointed = asyncio.Event()
+        self._commits = GroupCommit(self)
+        # How ``changes.record`` writes an event, what sees each batch's events after
+        # its commit (under the writer), and what follows each write once committed.
+        self.recorder: Recorder | None = None
+        self.on_commit: OnCommit | None = None
+        self.after_write: Callable[[], Awaitable[None]] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -176,10 +183,26 @@ class Database:
         async with self.read() as connection:
             return await on_connection_thread(connection, work)
 
+    async def write(self, work: Callable[[Changes], T], *, follow_up: bool = True) -> T:
+        """Run ``work(changes)`` on the writer's thread, committed with the writes waiting
+        now; return its value.
+
+        An exception from ``work`` undoes only its own writes and is raised here; a
+        refusal of the whole batch by the storage is a 503 ``ApiError``. Once committed,
+        ``after_write`` runs before this returns (outbox databases relay their events
+        there); ``follow_up=False`` is for that relay's own bookkeeping.
+        """
+        if self._writer is None:
+            raise RuntimeError(f"database {self.path.name} is not open")
+        value = await self._commits.run(work)
+        if follow_up and self.after_write is not None:
+            await self.after_write()
+        return value
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run a write transaction on the writer: commit on success, roll back on error."""
-        async with self.writer() as connection:
+        async with self.maintenance() as connection:
             # BEGIN is inside the try: a task cancelled while awaiting it has still begun
             # the transaction on the connection's thread, and must not leave it open.
             try:
@@ -192,8 +215,11 @@ class Database:
                 await connection.commit()
 
     @asynccontextmanager
-    async def writer(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Exclusive use of the writer outside a transaction (VACUUM, checkpoints)."""
+    async def maintenance(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Exclusive use of the raw writer outside ``write``: VACUUM, bulk housekeeping.
+
+        Never for changes users must see: those go through ``write`` with their events.
+        """
         if self._writer is None:
             raise RuntimeError(f"database {self.path.name} is not open")
         async with self._write_lock:

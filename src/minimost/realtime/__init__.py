@@ -15,10 +15,11 @@ from ..features import Feature
 from ..runtime import Runtime
 from .access import Access
 from .broker import LocalBroker
-from .changes import Changes, ChangesNow, GroupCommit, committed, recorded_changes
+from .changes import Changes, log_event, recorded_changes
 from .compression import decline_websocket_compression
 from .events import Audience, Event, Signal
 from .hub import Connection, Hub
+from .outbox import Relay
 from .routes import blueprint
 from .services import FrameHandler, Realtime, realtime_of
 
@@ -26,13 +27,11 @@ __all__ = [
     "FEATURE",
     "Audience",
     "Changes",
-    "ChangesNow",
     "Connection",
     "Event",
     "FrameHandler",
     "Realtime",
     "Signal",
-    "committed",
     "realtime_of",
     "recorded_changes",
 ]
@@ -59,8 +58,12 @@ def register(app: Quart, runtime: Runtime) -> None:
     )
     broker = LocalBroker()
     broker.attach(hub.deliver)
-    committer = GroupCommit(runtime.stores.messages, broker)
-    runtime.services["realtime"] = Realtime(access, hub, broker, committer)
+    stores = runtime.stores
+    stores.messages.recorder = log_event
+    stores.messages.on_commit = broker.publish_all
+    relay = Relay(stores.messages, {"auth": stores.auth, "presence": stores.presence})
+    relay.attach()
+    runtime.services["realtime"] = Realtime(access, hub, broker, relay)
     runtime.services["heartbeat_seconds"] = float(app.config["WS_HEARTBEAT_SECONDS"])
     app.register_blueprint(blueprint)
 
@@ -71,6 +74,7 @@ def register(app: Quart, runtime: Runtime) -> None:
 
     @asynccontextmanager
     async def serving() -> AsyncIterator[Hub]:
+        await relay.relay_all()
         async with runtime.stores.presence.read() as connection:
             await access.load_private_members(connection)
         heartbeat = asyncio.create_task(_heartbeat(hub, runtime.services["heartbeat_seconds"]))
