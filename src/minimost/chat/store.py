@@ -393,29 +393,26 @@ def advance_watermark_now(
     connection.execute(ADVANCE_WATERMARK, (username, channel, ts))
 
 
-async def insert_system_notice(
-    connection: aiosqlite.Connection, channel: str, text: str, now: float
+def insert_system_notice(
+    connection: sqlite3.Connection, channel: str, text: str, now: float
 ) -> dict[str, Any]:
     """Post a notice from MiniMost; return the message as clients receive it."""
-    return await on_connection_thread(
+    return insert_message_now(
         connection,
-        lambda plain: insert_message_now(
-            plain,
-            channel=channel,
-            sender=SYSTEM_SENDER,
-            content=text,
-            content_html=render_plain(text),
-            ts=now,
-            content_type="system",
-        ),
+        channel=channel,
+        sender=SYSTEM_SENDER,
+        content=text,
+        content_html=render_plain(text),
+        ts=now,
+        content_type="system",
     )
 
 
-async def seed_read_watermarks(
-    connection: aiosqlite.Connection, username: str, channels: tuple[str, ...], now: float
+def seed_read_watermarks(
+    connection: sqlite3.Connection, username: str, channels: tuple[str, ...], now: float
 ) -> None:
     """A newcomer starts with nothing unread, yet can still read the backlog."""
-    await connection.executemany(
+    connection.executemany(
         "INSERT INTO read_state (user, channel, last_read_ts) VALUES (?, ?, ?) "
         "ON CONFLICT (user, channel) DO UPDATE "
         "SET last_read_ts = MAX(last_read_ts, excluded.last_read_ts)",
@@ -423,36 +420,30 @@ async def seed_read_watermarks(
     )
 
 
-async def anonymise_messages(
-    connection: aiosqlite.Connection, username: str, replacement: str
-) -> int:
-    cursor = await connection.execute(
+def anonymise_messages(connection: sqlite3.Connection, username: str, replacement: str) -> int:
+    cursor = connection.execute(
         "UPDATE messages SET sender = ? WHERE sender = ?", (replacement, username)
     )
     return cursor.rowcount
 
 
-async def delete_messages_and_reactions(
-    connection: aiosqlite.Connection, username: str, now: float
-) -> int:
-    cursor = await connection.execute("DELETE FROM messages WHERE sender = ?", (username,))
+def delete_messages_and_reactions(connection: sqlite3.Connection, username: str, now: float) -> int:
+    cursor = connection.execute("DELETE FROM messages WHERE sender = ?", (username,))
     # Messages losing a reaction show it moved, as a toggled reaction does.
-    await connection.execute(
+    connection.execute(
         "UPDATE messages SET reactions_ts = ? "
         "WHERE id IN (SELECT message_id FROM reactions WHERE reactor = ?)",
         (now, username),
     )
-    await connection.execute("DELETE FROM reactions WHERE reactor = ?", (username,))
-    await connection.execute(
-        "DELETE FROM reactions WHERE message_id NOT IN (SELECT id FROM messages)"
-    )
-    await connection.execute("DELETE FROM pins WHERE message_id NOT IN (SELECT id FROM messages)")
+    connection.execute("DELETE FROM reactions WHERE reactor = ?", (username,))
+    connection.execute("DELETE FROM reactions WHERE message_id NOT IN (SELECT id FROM messages)")
+    connection.execute("DELETE FROM pins WHERE message_id NOT IN (SELECT id FROM messages)")
     return cursor.rowcount
 
 
-async def delete_read_state(connection: aiosqlite.Connection, username: str) -> None:
-    await connection.execute("DELETE FROM read_state WHERE user = ?", (username,))
-    await connection.execute("DELETE FROM dm_hidden WHERE user = ?", (username,))
+def delete_read_state(connection: sqlite3.Connection, username: str) -> None:
+    connection.execute("DELETE FROM read_state WHERE user = ?", (username,))
+    connection.execute("DELETE FROM dm_hidden WHERE user = ?", (username,))
 
 
 async def latest_ts(connection: aiosqlite.Connection, channel: str) -> float | None:

@@ -85,6 +85,26 @@ async def fetch_value(
     return row[0] if row is not None else None
 
 
+def select_all(
+    connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
+) -> list[sqlite3.Row]:
+    """Every row of a query."""
+    return connection.execute(sql, params).fetchall()
+
+
+def select_one(
+    connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
+) -> sqlite3.Row | None:
+    """The first row of a query or None."""
+    return connection.execute(sql, params).fetchone()
+
+
+def select_value(connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """The first column of the first row, or None when there is no row."""
+    row = connection.execute(sql, params).fetchone()
+    return row[0] if row is not None else None
+
+
 class Database:
     """A database file opened once per process, migrated to the newest version."""
 
@@ -183,19 +203,24 @@ class Database:
         async with self.read() as connection:
             return await on_connection_thread(connection, work)
 
-    async def write(self, work: Callable[[Changes], T], *, follow_up: bool = True) -> T:
+    async def write(
+        self, work: Callable[[Changes], T], *, then: Callable[[T], object] | None = None
+    ) -> T:
         """Run ``work(changes)`` on the writer's thread, committed with the writes waiting
         now; return its value.
 
         An exception from ``work`` undoes only its own writes and is raised here; a
-        refusal of the whole batch by the storage is a 503 ``ApiError``. Once committed,
-        ``after_write`` runs before this returns (outbox databases relay their events
-        there); ``follow_up=False`` is for that relay's own bookkeeping.
+        refusal of the whole batch by the storage is a 503 ``ApiError``. Once a write
+        that recorded events commits, ``after_write`` runs before this returns (outbox
+        databases relay their events there); ``then(value)`` runs just before it, for
+        what must follow the commit before anyone hears of it (who may read a channel).
         """
         if self._writer is None:
             raise RuntimeError(f"database {self.path.name} is not open")
-        value = await self._commits.run(work)
-        if follow_up and self.after_write is not None:
+        value, recorded = await self._commits.run(work)
+        if then is not None:
+            then(value)
+        if recorded and self.after_write is not None:
             await self.after_write()
         return value
 

@@ -106,8 +106,9 @@ class GroupCommit:
         self._waiting: list[tuple[Work, asyncio.Future[Any]]] = []
         self._runner: asyncio.Task[None] | None = None
 
-    async def run(self, work: Callable[[Changes], T]) -> T:
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    async def run(self, work: Callable[[Changes], T]) -> tuple[T, list[Any]]:
+        """Commit ``work`` with the writes waiting now; its value and what it recorded."""
+        future: asyncio.Future[tuple[T, list[Any]]] = asyncio.get_running_loop().create_future()
         self._waiting.append((work, future))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._drain())
@@ -146,7 +147,7 @@ class GroupCommit:
                 if outcome.error is not None:
                     future.set_exception(storage_refusal(outcome.error) or outcome.error)
                 else:
-                    future.set_result(outcome.value)
+                    future.set_result((outcome.value, outcome.recorded))
 
 
 def _report_refused(outcomes: list[_Outcome]) -> None:

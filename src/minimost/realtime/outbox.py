@@ -105,10 +105,7 @@ class Relay:
             if not rows:
                 return 0
             await self.log.write(lambda changes: self._log(changes, source, rows))
-            await database.write(
-                lambda changes: _forget(changes.connection, [row.id for row in rows]),
-                follow_up=False,
-            )
+            await database.write(lambda changes: _forget(changes.connection, [r.id for r in rows]))
             return len(rows)
 
     def _log(self, changes: Changes, source: str, rows: list[_Row]) -> None:
