@@ -70,7 +70,7 @@ async def add_message(
     filename: str | None = None,
     channel: str = "general",
 ) -> int:
-    async with db.transaction() as connection:
+    async with db.maintenance(transaction=True) as connection:
         cursor = await connection.execute(
             "INSERT INTO messages (channel, sender, content, filename, ts) VALUES (?, ?, ?, ?, ?)",
             (channel, sender, content, filename, ts),
@@ -337,7 +337,7 @@ async def test_message_purge_deletes_old_rows_and_their_orphans(
     old_system = await add_message(db, "system", ts=old, content="alice joined the channel")
     old_plain = await add_message(db, "bob", ts=old, content="ancient plain words " * 200)
     fresh = await add_message(db, "bob", ts=NOW - 10 * DAY_SECONDS, content="fresh words")
-    async with db.transaction() as connection:
+    async with db.maintenance(transaction=True) as connection:
         await connection.executemany(
             "INSERT INTO reactions (message_id, emoji, reactor) VALUES (?, 'thumbsup', 'carol')",
             [(old_pinned,), (old_plain,), (fresh,)],
@@ -438,7 +438,7 @@ async def test_message_purge_covers_legacy_databases_and_skips_bad_ones(
 
 async def _flood(db: Database) -> None:
     """alice floods 3000 long messages; bob and carol say a little, earlier."""
-    async with db.transaction() as connection:
+    async with db.maintenance(transaction=True) as connection:
         await connection.executemany(
             "INSERT INTO messages (channel, sender, content, ts) VALUES ('general', ?, ?, ?)",
             [("bob", f"bob says hello {index}", 1000.0 + index) for index in range(30)]
@@ -491,7 +491,7 @@ async def test_db_cap_reclaims_search_index_pages_of_deleted_rows(db: Database) 
     step must merge the index, not mistake the batch for one that frees nothing."""
     rng = random.Random(7)
     alphabet = string.ascii_lowercase + " "
-    async with db.transaction() as connection:
+    async with db.maintenance(transaction=True) as connection:
         await connection.executemany(
             "INSERT INTO messages (channel, sender, content, ts) VALUES ('general', ?, ?, ?)",
             [("bob", f"bob says hello {index}", 1000.0 + index) for index in range(30)]
@@ -783,7 +783,7 @@ async def test_app_without_housekeeping_registers_nothing(
 
 async def test_event_log_keeps_only_the_resume_horizon(db: Database) -> None:
     old = NOW - (EVENT_LOG_DAYS + 1) * 86400
-    async with db.transaction() as connection:
+    async with db.maintenance(transaction=True) as connection:
         for ts in (old, old, NOW - 3600, old):
             await connection.execute(
                 "INSERT INTO events (ts, type, payload) VALUES (?, 'user.updated', '{}')", (ts,)

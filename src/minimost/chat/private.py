@@ -166,13 +166,15 @@ async def channels_of(runtime: Runtime, username: str) -> list[dict[str, Any]]:
         ]
 
     rows = await runtime.stores.presence.reading(mine)
-    listed = []
-    async with runtime.stores.messages.read() as connection:
+
+    def with_unread(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+        listed = []
         for channel_id, name, members in rows:
             summary = _summary(channel_id, name, members)
-            start = members.get(username)
-            summary["unread"] = await store.unread_count(
-                connection, username, summary["channel"], since=start
+            summary["unread"] = store.unread_count(
+                connection, username, summary["channel"], since=members.get(username)
             )
             listed.append(summary)
-    return listed
+        return listed
+
+    return await runtime.stores.messages.reading(with_unread)

@@ -225,31 +225,30 @@ class Database:
         return value
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run a write transaction on the writer: commit on success, roll back on error."""
-        async with self.maintenance() as connection:
-            # BEGIN is inside the try: a task cancelled while awaiting it has still begun
-            # the transaction on the connection's thread, and must not leave it open.
-            try:
-                await connection.execute("BEGIN IMMEDIATE")
-                yield connection
-            except BaseException:
-                await connection.rollback()
-                raise
-            else:
-                await connection.commit()
-
-    @asynccontextmanager
-    async def maintenance(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def maintenance(
+        self, *, transaction: bool = False
+    ) -> AsyncIterator[aiosqlite.Connection]:
         """Exclusive use of the raw writer outside ``write``: VACUUM, bulk housekeeping.
 
         Never for changes users must see: those go through ``write`` with their events.
+        With ``transaction``, the work commits on success and rolls back on error.
         """
         if self._writer is None:
             raise RuntimeError(f"database {self.path.name} is not open")
         async with self._write_lock:
             try:
-                yield self._writer
+                if not transaction:
+                    yield self._writer
+                    return
+                # BEGIN is inside the try: a task cancelled while awaiting it has still
+                # begun the transaction on the connection's thread.
+                try:
+                    await self._writer.execute("BEGIN IMMEDIATE")
+                    yield self._writer
+                except BaseException:
+                    await self._writer.rollback()
+                    raise
+                await self._writer.commit()
             finally:
                 self._written.set()
 

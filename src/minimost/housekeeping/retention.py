@@ -416,7 +416,7 @@ class ForeignDatabaseError(Exception):
 async def _purge_main_database(messages: Database, cutoff: float, report: StepReport) -> None:
     async with messages.maintenance() as connection:
         before = await database_bytes(connection)
-    async with messages.transaction() as connection:
+    async with messages.maintenance(transaction=True) as connection:
         rows = await delete_messages_before(connection, cutoff)
         orphans = await prune_orphans(connection)
     async with messages.maintenance() as connection:
@@ -509,7 +509,7 @@ async def enforce_message_db_cap(
     first: int | None = None
     last = 0
     while True:
-        async with messages.transaction() as connection:
+        async with messages.maintenance(transaction=True) as connection:
             live = await live_bytes(connection)
             first = live if first is None else first
             last = live

@@ -15,7 +15,7 @@ from ..features import Feature
 from ..runtime import Runtime
 from .access import Access
 from .broker import LocalBroker
-from .changes import Changes, log_event, recorded_changes
+from .changes import Changes, log_event
 from .compression import decline_websocket_compression
 from .events import Audience, Event, Signal
 from .hub import Connection, Hub
@@ -33,7 +33,6 @@ __all__ = [
     "Realtime",
     "Signal",
     "realtime_of",
-    "recorded_changes",
 ]
 
 CLOSE_GOING_AWAY = 1001
