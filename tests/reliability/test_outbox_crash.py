@@ -167,3 +167,12 @@ async def test_relaying_the_same_outbox_rows_twice_logs_them_once(app: Quart) ->
         )
         == 0
     )
+
+    await private.create(runtime, "alice", "later", [])
+    assert await relay.relay("presence") == 1
+    noted = await runtime.stores.messages.reading(
+        lambda connection: connection.execute(
+            "SELECT outbox_id FROM relayed_outbox_rows WHERE source = 'presence'"
+        ).fetchall()
+    )
+    assert [row[0] for row in noted] == [kept[0]["id"] + 1], "only notes still needed are kept"

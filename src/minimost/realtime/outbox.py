@@ -109,6 +109,12 @@ class Relay:
             return len(rows)
 
     def _log(self, changes: Changes, source: str, rows: list[_Row]) -> None:
+        # Outbox ids are given in commit order and never again, so rows below the oldest
+        # still waiting were deleted from the outbox: their notes can go.
+        changes.connection.execute(
+            "DELETE FROM relayed_outbox_rows WHERE source = ? AND outbox_id < ?",
+            (source, rows[0].id),
+        )
         for row in rows:
             fresh = changes.connection.execute(
                 "INSERT OR IGNORE INTO relayed_outbox_rows (source, outbox_id) VALUES (?, ?)",
