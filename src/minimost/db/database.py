@@ -1,7 +1,9 @@
 """One SQLite database: a single writer connection and a small pool of readers.
 
 All writes go through the one writer (serialized by a lock), so SQLite never sees two
-writers fight over its lock; readers run in parallel thanks to WAL. Foreign keys stay
+writers fight over its lock; readers run in parallel thanks to WAL. Changes enter by
+one door, ``write`` (see ``writes.py``); reads by ``reading``; ``maintenance`` is for
+VACUUM and bulk housekeeping only. Foreign keys stay
 off: the original tables declare references that old data does not always honour
 (replies to purged messages), and enforcing them now would make retention fail.
 
@@ -128,7 +130,7 @@ class Database:
         self._checkpoints: asyncio.Task[None] | None = None
         self._written = asyncio.Event()
         self.checkpointed = asyncio.Event()
-        self._commits = GroupCommit(self)
+        self._commits = GroupCommit(self, self._held_writer)
         # How ``changes.record`` writes an event, what sees each batch's events after
         # its commit (under the writer), and what follows each write once committed.
         self.recorder: Recorder | None = None
@@ -233,22 +235,28 @@ class Database:
         Never for changes users must see: those go through ``write`` with their events.
         With ``transaction``, the work commits on success and rolls back on error.
         """
+        async with self._held_writer() as writer:
+            if not transaction:
+                yield writer
+                return
+            # BEGIN is inside the try: a task cancelled while awaiting it has still begun
+            # the transaction on the connection's thread.
+            try:
+                await writer.execute("BEGIN IMMEDIATE")
+                yield writer
+            except BaseException:
+                await writer.rollback()
+                raise
+            await writer.commit()
+
+    @asynccontextmanager
+    async def _held_writer(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer, held against every other use until the block ends."""
         if self._writer is None:
             raise RuntimeError(f"database {self.path.name} is not open")
         async with self._write_lock:
             try:
-                if not transaction:
-                    yield self._writer
-                    return
-                # BEGIN is inside the try: a task cancelled while awaiting it has still
-                # begun the transaction on the connection's thread.
-                try:
-                    await self._writer.execute("BEGIN IMMEDIATE")
-                    yield self._writer
-                except BaseException:
-                    await self._writer.rollback()
-                    raise
-                await self._writer.commit()
+                yield self._writer
             finally:
                 self._written.set()
 

@@ -18,8 +18,11 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import aiosqlite
 
 from .unavailable import storage_refusal
 
@@ -101,8 +104,13 @@ def _run_batch(
 class GroupCommit:
     """Queues writes and commits whatever is waiting together, one batch at a time."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self,
+        database: Database,
+        held_writer: Callable[[], AbstractAsyncContextManager[aiosqlite.Connection]],
+    ) -> None:
         self.database = database
+        self._held_writer = held_writer
         self._waiting: list[tuple[Work, asyncio.Future[Any]]] = []
         self._runner: asyncio.Task[None] | None = None
 
@@ -123,7 +131,7 @@ class GroupCommit:
             batch = [work for work, _ in taken]
             recorder = database.recorder
             try:
-                async with database.maintenance() as connection:
+                async with self._held_writer() as connection:
                     outcomes = await on_connection_thread(
                         connection,
                         lambda plain, batch=batch, recorder=recorder: _run_batch(
