@@ -95,24 +95,32 @@ async def test_a_writer_cancelled_while_waiting_leaves_no_transaction_open(
     assert await database.reading(contents) == ["next"] * 8
 
 
-async def test_then_runs_after_the_commit_and_before_the_follow_up(database: Database) -> None:
+async def test_then_runs_at_the_commit_before_anyone_hears_of_it(database: Database) -> None:
+    """Who may read a new channel is known before its event is published or relayed."""
     order: list[str] = []
 
     async def follow_up() -> None:
         order.append("follow-up")
 
+    async def published(recorded: list[Any]) -> None:
+        committed = await database.reading(lambda connection: len(contents(connection)))
+        order.append(f"published {recorded} after {committed} commit(s)")
+
     database.recorder = lambda connection, name, audience, data: name
+    database.on_commit = published
     database.after_write = follow_up
 
     def work(changes: Changes) -> int:
+        changes.connection.execute(INSERT, ("changed",))
         changes.record("changed", None, {})
         return 7
 
     value = await database.write(work, then=lambda value: order.append(f"then {value}"))
     assert value == 7
-    assert order == ["then 7", "follow-up"]
+    assert order == ["then 7", "published ['changed'] after 1 commit(s)", "follow-up"]
     await database.write(lambda changes: None)
-    assert order == ["then 7", "follow-up"], "a write that recorded nothing relays nothing"
+    assert order[-1] == "published [] after 1 commit(s)", "a write that recorded nothing..."
+    assert "follow-up" not in order[3:], "...is followed by no relay"
 
 
 async def test_recording_on_a_database_without_events_is_refused(database: Database) -> None:

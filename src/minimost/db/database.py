@@ -214,14 +214,13 @@ class Database:
         An exception from ``work`` undoes only its own writes and is raised here; a
         refusal of the whole batch by the storage is a 503 ``ApiError``. Once a write
         that recorded events commits, ``after_write`` runs before this returns (outbox
-        databases relay their events there); ``then(value)`` runs just before it, for
-        what must follow the commit before anyone hears of it (who may read a channel).
+        databases relay their events there). ``then(value)`` runs right at the commit,
+        before any event of the batch is published or relayed, for what must follow the
+        commit before anyone hears of it (who may read a channel).
         """
         if self._writer is None:
             raise RuntimeError(f"database {self.path.name} is not open")
-        value, recorded = await self._commits.run(work)
-        if then is not None:
-            then(value)
+        value, recorded = await self._commits.run(work, then)
         if recorded and self.after_write is not None:
             await self.after_write()
         return value

@@ -58,6 +58,7 @@ class Changes:
 
 
 Work = Callable[[Changes], Any]
+Then = Callable[[Any], object]
 # Called with everything a batch recorded, in commit order, while the writer is still
 # held: publication order is then commit order.
 OnCommit = Callable[[list[Any]], Awaitable[None]]
@@ -111,13 +112,19 @@ class GroupCommit:
     ) -> None:
         self.database = database
         self._held_writer = held_writer
-        self._waiting: list[tuple[Work, asyncio.Future[Any]]] = []
+        self._waiting: list[tuple[Work, Then | None, asyncio.Future[Any]]] = []
         self._runner: asyncio.Task[None] | None = None
 
-    async def run(self, work: Callable[[Changes], T]) -> tuple[T, list[Any]]:
-        """Commit ``work`` with the writes waiting now; its value and what it recorded."""
+    async def run(
+        self, work: Callable[[Changes], T], then: Callable[[T], object] | None = None
+    ) -> tuple[T, list[Any]]:
+        """Commit ``work`` with the writes waiting now; its value and what it recorded.
+
+        ``then(value)`` runs once the batch has committed, before its events are handed
+        on and before any caller of the batch resumes.
+        """
         future: asyncio.Future[tuple[T, list[Any]]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((work, future))
+        self._waiting.append((work, then, future))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._drain())
         return await future
@@ -128,7 +135,7 @@ class GroupCommit:
         database = self.database
         while self._waiting:
             taken, self._waiting = self._waiting, []
-            batch = [work for work, _ in taken]
+            batch = [work for work, _, _ in taken]
             recorder = database.recorder
             try:
                 async with self._held_writer() as connection:
@@ -138,6 +145,7 @@ class GroupCommit:
                             plain, batch, recorder
                         ),
                     )
+                    _follow(taken, outcomes)
                     if database.on_commit is not None:
                         await database.on_commit(
                             [item for outcome in outcomes for item in outcome.recorded]
@@ -145,17 +153,28 @@ class GroupCommit:
             except Exception as error:
                 outcomes = [_Outcome(error=error) for _ in taken]
             except BaseException:
-                for _, future in taken:
+                for _, _, future in taken:
                     future.cancel()
                 raise
             _report_refused(outcomes)
-            for (_, future), outcome in zip(taken, outcomes, strict=True):
+            for (_, _, future), outcome in zip(taken, outcomes, strict=True):
                 if future.done():
                     continue
                 if outcome.error is not None:
                     future.set_exception(storage_refusal(outcome.error) or outcome.error)
                 else:
                     future.set_result((outcome.value, outcome.recorded))
+
+
+def _follow(taken: list[tuple[Work, Then | None, Any]], outcomes: list[_Outcome]) -> None:
+    """Each committed work's ``then``; one that fails is logged and spares the others."""
+    for (_, then, _), outcome in zip(taken, outcomes, strict=True):
+        if then is None or outcome.error is not None:
+            continue
+        try:
+            then(outcome.value)
+        except Exception:
+            log.exception("a step after a committed write failed")
 
 
 def _report_refused(outcomes: list[_Outcome]) -> None:
