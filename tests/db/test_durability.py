@@ -17,6 +17,6 @@ async def test_every_write_connection_syncs_each_commit(app: Quart) -> None:
     assert sent.status_code == 201, await sent.get_data(as_text=True)
     stores = get_runtime(app).stores
     for database in stores.all:
-        async with database.writer() as writer:
+        async with database.maintenance() as writer:
             setting = await fetch_value(writer, "PRAGMA synchronous")
         assert setting == SYNCHRONOUS_FULL, f"{database.path.name} commits without a WAL sync"

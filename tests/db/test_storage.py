@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
         "password_reset_tokens",
         "sessions",
         "deleted_usernames",
+        "outbox",
     },
     "presence": {
         "presence",
@@ -38,6 +39,7 @@ EXPECTED_TABLES = {
         "call_signals",
         "screenshares",
         "event_signal",
+        "outbox",
     },
     "messages": {
         "messages",
@@ -49,6 +51,7 @@ EXPECTED_TABLES = {
         "events",
         "message_mentions",
         "dm_members",
+        "relayed_outbox_rows",
     },
 }
 EXPECTED_COLUMNS = {
@@ -123,8 +126,8 @@ async def test_fresh_data_root_gets_every_table_and_column(
         info = rows(db_path(data_dir, name), f"PRAGMA table_info({table})")
         assert [row[1] for row in info] == columns
     messages = db_path(data_dir, "messages")
-    assert rows(messages, "PRAGMA user_version") == [(9,)]
-    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(3,)]
+    assert rows(messages, "PRAGMA user_version") == [(10,)]
+    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(4,)]
     assert rows(messages, "PRAGMA auto_vacuum") == [(2,)], "incremental on new files"
     triggers = {
         row[0] for row in rows(messages, "SELECT name FROM sqlite_master WHERE type = 'trigger'")
@@ -216,19 +219,19 @@ async def test_reopening_is_idempotent(make_app: AppFactory, data_dir: Path) -> 
     for _ in range(2):
         async with make_app().test_app():
             pass
-    assert rows(db_path(data_dir, "messages"), "PRAGMA user_version") == [(9,)]
+    assert rows(db_path(data_dir, "messages"), "PRAGMA user_version") == [(10,)]
 
 
 async def test_fts_index_follows_inserts_edits_and_deletes(tmp_path: Path) -> None:
     database = Database(tmp_path / "m.db", discover("minimost.migrations.messages"))
     await database.open()
     try:
-        async with database.transaction() as conn:
+        async with database.maintenance(transaction=True) as conn:
             await conn.execute(
                 "INSERT INTO messages (id, channel, sender, content, ts) "
                 "VALUES (1, 'general', 'a', 'deploy the firmware', 1.0)"
             )
-        async with database.transaction() as conn:
+        async with database.maintenance(transaction=True) as conn:
             await conn.execute("UPDATE messages SET content = 'deploy the website' WHERE id = 1")
 
         async def search(term: str) -> list[int]:
@@ -242,7 +245,7 @@ async def test_fts_index_follows_inserts_edits_and_deletes(tmp_path: Path) -> No
 
         assert await search("firmware") == []
         assert await search("websi") == [1], "trigram finds a mid-word substring"
-        async with database.transaction() as conn:
+        async with database.maintenance(transaction=True) as conn:
             await conn.execute("DELETE FROM messages WHERE id = 1")
         assert await search("website") == []
     finally:
@@ -253,7 +256,7 @@ async def test_event_log_is_append_only(tmp_path: Path) -> None:
     database = Database(tmp_path / "m.db", discover("minimost.migrations.messages"))
     await database.open()
     try:
-        async with database.transaction() as conn:
+        async with database.maintenance(transaction=True) as conn:
             cursor = await conn.execute(
                 "INSERT INTO events (ts, type, channel, payload) VALUES (1, 'x', 'general', '{}')"
             )
@@ -263,7 +266,7 @@ async def test_event_log_is_append_only(tmp_path: Path) -> None:
             )
             assert cursor.lastrowid == first + 1, "ids grow in commit order"
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            async with database.transaction() as conn:
+            async with database.maintenance(transaction=True) as conn:
                 await conn.execute("UPDATE events SET payload = '[]'")
         async with database.read() as conn, conn.execute("SELECT payload FROM events") as cur:
             assert [row[0] for row in await cur.fetchall()] == ["{}", "{}"]
@@ -276,7 +279,7 @@ async def test_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
     await database.open()
 
     async def insert_then_fail() -> None:
-        async with database.transaction() as conn:
+        async with database.maintenance(transaction=True) as conn:
             await conn.execute(
                 "INSERT INTO messages (channel, sender, content, ts) "
                 "VALUES ('general', 'a', 'half', 1.0)"
@@ -300,7 +303,7 @@ async def test_a_writer_cancelled_while_beginning_leaves_no_transaction_open(
     await database.open()
 
     async def write() -> None:
-        async with database.transaction() as conn:
+        async with database.maintenance(transaction=True) as conn:
             await conn.execute("INSERT INTO events (ts, type, payload) VALUES (1.0, 'x', '{}')")
 
     try:
@@ -311,7 +314,7 @@ async def test_a_writer_cancelled_while_beginning_leaves_no_transaction_open(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            async with database.transaction() as conn:
+            async with database.maintenance(transaction=True) as conn:
                 await conn.execute("SELECT 1")
     finally:
         await database.close()
@@ -358,10 +361,13 @@ async def test_commits_leave_checkpoints_to_the_background(tmp_path: Path) -> No
     database = Database(path, discover("minimost.migrations.messages"))
     await database.open()
     try:
-        async with database.writer() as writer, writer.execute("PRAGMA wal_autocheckpoint") as cur:
+        async with (
+            database.maintenance() as writer,
+            writer.execute("PRAGMA wal_autocheckpoint") as cur,
+        ):
             assert (await cur.fetchone())[0] == 0
         database.checkpointed.clear()
-        async with database.transaction() as connection:
+        async with database.maintenance(transaction=True) as connection:
             await connection.executemany(
                 "INSERT INTO messages (channel, sender, content, ts) VALUES ('general', ?, ?, ?)",
                 [("alice", f"message {n} " + "x" * 500, float(n)) for n in range(3000)],

@@ -13,7 +13,8 @@ import pytest
 from quart import Quart
 from werkzeug.datastructures import FileStorage
 
-from minimost.realtime import Audience, ChangesNow, committed
+from minimost.db import Changes
+from minimost.realtime import Audience
 from minimost.runtime import get_runtime
 from tests.conftest import sign_up
 from tests.helpers.chat import page, send
@@ -26,7 +27,7 @@ BULKY = " ".join(f"word{n}" for n in range(1000))
 async def writer_pragma(app: Quart, pragma: str) -> Any:
     """Set a pragma on the server's own writer connection (limits of the real database)."""
     database = get_runtime(app).stores.messages
-    async with database.writer() as writer:
+    async with database.maintenance() as writer:
         rows = await writer.execute_fetchall(f"PRAGMA {pragma}")
     return rows[0][0] if rows else None
 
@@ -79,12 +80,12 @@ async def test_a_refused_group_commit_is_logged_once_and_fails_each_write_with_a
     await writer_pragma(app, f"max_page_count = {await writer_pragma(app, 'page_count')}")
     caplog.set_level(logging.WARNING)
 
-    def write(changes: ChangesNow) -> None:
+    def write(changes: Changes) -> None:
         changes.record("bulk", Audience.everyone(), {"text": BULKY})
 
     runtime = get_runtime(app)
     outcomes = await asyncio.gather(
-        *(committed(runtime, write) for _ in range(5)), return_exceptions=True
+        *(runtime.stores.messages.write(write) for _ in range(5)), return_exceptions=True
     )
     assert [(error.status, error.code) for error in outcomes] == [(503, "storage_full")] * 5
     (line,) = refusals_logged(caplog)

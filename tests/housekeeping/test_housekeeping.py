@@ -70,7 +70,7 @@ async def add_message(
     filename: str | None = None,
     channel: str = "general",
 ) -> int:
-    async with db.transaction() as connection:
+    async with db.maintenance(transaction=True) as connection:
         cursor = await connection.execute(
             "INSERT INTO messages (channel, sender, content, filename, ts) VALUES (?, ?, ?, ?, ?)",
             (channel, sender, content, filename, ts),
@@ -85,7 +85,7 @@ async def query(db: Database, sql: str, params: tuple[object, ...] = ()) -> list
 
 
 async def pragma(db: Database, name: str) -> int:
-    async with db.writer() as connection, connection.execute(f"PRAGMA {name}") as cursor:
+    async with db.maintenance() as connection, connection.execute(f"PRAGMA {name}") as cursor:
         row = await cursor.fetchone()
     assert row is not None
     return int(row[0])
@@ -337,7 +337,7 @@ async def test_message_purge_deletes_old_rows_and_their_orphans(
     old_system = await add_message(db, "system", ts=old, content="alice joined the channel")
     old_plain = await add_message(db, "bob", ts=old, content="ancient plain words " * 200)
     fresh = await add_message(db, "bob", ts=NOW - 10 * DAY_SECONDS, content="fresh words")
-    async with db.transaction() as connection:
+    async with db.maintenance(transaction=True) as connection:
         await connection.executemany(
             "INSERT INTO reactions (message_id, emoji, reactor) VALUES (?, 'thumbsup', 'carol')",
             [(old_pinned,), (old_plain,), (fresh,)],
@@ -438,7 +438,7 @@ async def test_message_purge_covers_legacy_databases_and_skips_bad_ones(
 
 async def _flood(db: Database) -> None:
     """alice floods 3000 long messages; bob and carol say a little, earlier."""
-    async with db.transaction() as connection:
+    async with db.maintenance(transaction=True) as connection:
         await connection.executemany(
             "INSERT INTO messages (channel, sender, content, ts) VALUES ('general', ?, ?, ?)",
             [("bob", f"bob says hello {index}", 1000.0 + index) for index in range(30)]
@@ -456,7 +456,7 @@ async def _flood(db: Database) -> None:
 
 async def test_db_cap_evicts_the_flooder_not_the_innocent(db: Database) -> None:
     await _flood(db)
-    async with db.writer() as connection:
+    async with db.maintenance() as connection:
         live = await live_bytes(connection)
     cap_mb = live * 0.75 / MIB
 
@@ -473,7 +473,7 @@ async def test_db_cap_evicts_the_flooder_not_the_innocent(db: Database) -> None:
     oldest_left = await query(db, "SELECT MIN(ts) FROM messages WHERE sender = 'alice'")
     assert oldest_left == [(2000.0 + report.rows_deleted,)]
     assert await query(db, "SELECT COUNT(*) FROM reactions") == [(0,)]
-    async with db.writer() as connection:
+    async with db.maintenance() as connection:
         assert await live_bytes(connection) <= cap_mb * MIB
     # VACUUM + wal_checkpoint(TRUNCATE): no free pages, empty WAL, a smaller file.
     assert await pragma(db, "freelist_count") == 0
@@ -491,7 +491,7 @@ async def test_db_cap_reclaims_search_index_pages_of_deleted_rows(db: Database) 
     step must merge the index, not mistake the batch for one that frees nothing."""
     rng = random.Random(7)
     alphabet = string.ascii_lowercase + " "
-    async with db.transaction() as connection:
+    async with db.maintenance(transaction=True) as connection:
         await connection.executemany(
             "INSERT INTO messages (channel, sender, content, ts) VALUES ('general', ?, ?, ?)",
             [("bob", f"bob says hello {index}", 1000.0 + index) for index in range(30)]
@@ -500,7 +500,7 @@ async def test_db_cap_reclaims_search_index_pages_of_deleted_rows(db: Database) 
                 for index in range(3000)
             ],
         )
-    async with db.writer() as connection:
+    async with db.maintenance() as connection:
         live = await live_bytes(connection)
 
     report = await enforce_message_db_cap(db, max_message_db_size_mb=live * 0.6 / MIB)
@@ -544,7 +544,7 @@ async def test_db_cap_does_not_count_the_index_kept_only_for_speed(db: Database)
     await _flood(db)
     pages = await pragma(db, "page_count") - await pragma(db, "freelist_count")
     whole_file = pages * await pragma(db, "page_size")
-    async with db.writer() as connection:
+    async with db.maintenance() as connection:
         counted = await live_bytes(connection)
     assert counted < whole_file * 0.8  # the index holds most of the messages' text again
 
@@ -707,7 +707,7 @@ async def test_shutdown_cancels_a_pass_in_flight(
     housekeeper = housekeeper_for(root, db)
     caplog.set_level(logging.INFO)
 
-    async with db.writer():  # the pass will block on the message database
+    async with db.maintenance():  # the pass will block on the message database
         context = housekeeper.scheduled(first_run_seconds=0, interval_hours=24)
         await context.__aenter__()
         try:
@@ -783,7 +783,7 @@ async def test_app_without_housekeeping_registers_nothing(
 
 async def test_event_log_keeps_only_the_resume_horizon(db: Database) -> None:
     old = NOW - (EVENT_LOG_DAYS + 1) * 86400
-    async with db.transaction() as connection:
+    async with db.maintenance(transaction=True) as connection:
         for ts in (old, old, NOW - 3600, old):
             await connection.execute(
                 "INSERT INTO events (ts, type, payload) VALUES (?, 'user.updated', '{}')", (ts,)

@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..audit_trail import audit
-from ..chat import store as chat_store
+from ..chat.relayed import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
+from ..db import Changes
 from ..presence import store as presence_store
-from ..realtime import Audience, recorded_changes
+from ..realtime import Audience
 from ..runtime import Runtime
 from . import sessions, store
 from .avatars import normalize_avatar
 from .lifecycle import accounts_of
 from .passwords import (
-    DELETED_USER,
     MAX_PASSWORD_LENGTH,
     PasswordPolicy,
     hash_password_async,
@@ -73,29 +73,31 @@ async def sign_up(runtime: Runtime, username: str, password: str, confirm: str) 
     failure = username_failure(username) or policy(runtime).new_password_failure(password, confirm)
     if failure:
         raise AccountError(failure)
-    async with runtime.stores.auth.read() as connection:
-        if await store.username_is_taken(connection, username):
-            raise AccountError("User already exists")
+    if await runtime.stores.auth.reading(
+        lambda connection: store.username_is_taken(connection, username)
+    ):
+        raise AccountError("User already exists")
     password_hash = await hash_password_async(password)
     now = time.time()
+    channels = runtime.settings.channels
+    history = runtime.settings.password_history_count
+
+    def write(changes: Changes) -> None:
+        connection = changes.connection
+        if store.username_is_taken(connection, username):
+            raise AccountError("User already exists")
+        store.insert_user(connection, username, password_hash, now)
+        store.append_password_history(connection, username, password_hash, now, history)
+        newcomer = {"username": username, "channels": list(channels), "ts": now}
+        changes.record(ACCOUNT_CREATED, Audience.everyone(), newcomer)
+        welcome = {"text": welcome_text(username), "ts": max(time.time(), now + 1e-6)}
+        changes.record(NOTICE, Audience(channel=channels[0]), welcome)
+        changes.record("user.created", Audience.everyone(), {"username": username})
+
     try:
-        async with runtime.stores.auth.transaction() as connection:
-            if await store.username_is_taken(connection, username):
-                raise AccountError("User already exists")
-            await store.insert_user(connection, username, password_hash, now)
-            await store.append_password_history(
-                connection, username, password_hash, now, runtime.settings.password_history_count
-            )
+        await runtime.stores.auth.write(write)
     except sqlite3.IntegrityError as error:
         raise AccountError("User already exists") from error
-    channels = runtime.settings.channels
-    async with recorded_changes(runtime) as changes:
-        await chat_store.seed_read_watermarks(changes.connection, username, channels, now)
-        notice = await chat_store.insert_system_notice(
-            changes.connection, channels[0], welcome_text(username), max(time.time(), now + 1e-6)
-        )
-        await changes.record("message.created", Audience(channel=channels[0]), notice)
-        await changes.record("user.created", Audience.everyone(), {"username": username})
     await accounts_of(runtime).account_created(username)
     audit("account_create", "success", user=username)
     return username
@@ -108,8 +110,7 @@ async def sign_in(runtime: Runtime, username: str, password: str) -> str:
         raise AccountError(INVALID_CREDENTIALS)
     settings = runtime.settings
     now = time.time()
-    async with runtime.stores.auth.read() as connection:
-        user = await store.find_user(connection, typed)
+    user = await runtime.stores.auth.reading(lambda connection: store.find_user(connection, typed))
     if user is None:
         audit("login", "failure", user=typed)
         raise AccountError(INVALID_CREDENTIALS)
@@ -119,14 +120,15 @@ async def sign_in(runtime: Runtime, username: str, password: str) -> str:
         audit("login", "failure", user=canonical, detail="account locked")
         raise AccountError(lockout_message(int((locked_until - now) // 60) + 1))
     if not await verify_password_async(user["password_hash"], password):
-        async with runtime.stores.auth.transaction() as connection:
-            locked = await store.record_failed_login(
-                connection,
+        locked = await runtime.stores.auth.write(
+            lambda changes: store.record_failed_login(
+                changes.connection,
                 canonical,
                 max_attempts=settings.max_login_attempts,
                 lockout_seconds=settings.lockout_duration_minutes * 60,
                 now=now,
             )
+        )
         audit("login", "failure", user=canonical)
         if locked is None:
             raise AccountError(INVALID_CREDENTIALS)
@@ -137,8 +139,9 @@ async def sign_in(runtime: Runtime, username: str, password: str) -> str:
             detail="account locked after consecutive failed logins",
         )
         raise AccountError(lockout_message(math.ceil(settings.lockout_duration_minutes)))
-    async with runtime.stores.auth.transaction() as connection:
-        await store.clear_failed_logins(connection, canonical)
+    await runtime.stores.auth.write(
+        lambda changes: store.clear_failed_logins(changes.connection, canonical)
+    )
     if policy(runtime).is_expired(user["password_set_ts"], now):
         audit(
             "password_expired",
@@ -160,8 +163,12 @@ async def sign_out(runtime: Runtime, signed_in: sessions.CurrentSession) -> None
     """Sign out here and everywhere else, and show the user offline at once."""
     await sessions.end_all_sessions(runtime, signed_in.username)
     sessions.forget_cookie()
-    async with runtime.stores.presence.transaction() as connection:
-        await presence_store.set_state(connection, signed_in.username, "offline", time.time())
+    now = time.time()
+    await runtime.stores.presence.write(
+        lambda changes: presence_store.set_state(
+            changes.connection, signed_in.username, "offline", now
+        )
+    )
     await accounts_of(runtime).account_signed_out(signed_in.username)
     audit("logout", "success", user=signed_in.username)
 
@@ -173,19 +180,22 @@ async def _reused(runtime: Runtime, username: str, password: str) -> bool:
     count = runtime.settings.password_history_count
     if count <= 0:
         return False
-    async with runtime.stores.auth.read() as connection:
-        hashes = await store.recent_password_hashes(connection, username, count)
+    hashes = await runtime.stores.auth.reading(
+        lambda connection: store.recent_password_hashes(connection, username, count)
+    )
     return await matches_any_async(hashes, password)
 
 
 async def _store_new_password(runtime: Runtime, username: str, password: str) -> None:
     password_hash = await hash_password_async(password)
     now = time.time()
-    async with runtime.stores.auth.transaction() as connection:
-        await store.set_password(connection, username, password_hash, now)
-        await store.append_password_history(
-            connection, username, password_hash, now, runtime.settings.password_history_count
-        )
+    history = runtime.settings.password_history_count
+
+    def write(changes: Changes) -> None:
+        store.set_password(changes.connection, username, password_hash, now)
+        store.append_password_history(changes.connection, username, password_hash, now, history)
+
+    await runtime.stores.auth.write(write)
 
 
 async def change_password(
@@ -196,8 +206,9 @@ async def change_password(
     confirm: str,
 ) -> None:
     """A user's own change: current password, minimum age, rules, reuse; other sessions end."""
-    async with runtime.stores.auth.read() as connection:
-        user = await store.find_user(connection, signed_in.username)
+    user = await runtime.stores.auth.reading(
+        lambda connection: store.find_user(connection, signed_in.username)
+    )
     if user is None or not await verify_password_async(user["password_hash"], current):
         audit("password_change", "failure", user=signed_in.username)
         raise AccountError("Current password is incorrect")
@@ -233,29 +244,34 @@ def reset_notice(minutes: int) -> str:
 
 async def create_reset_link(runtime: Runtime, username: str, minutes: int) -> ResetLink:
     """An admin's one-time link; the user also gets a notice from MiniMost."""
-    async with runtime.stores.auth.read() as connection:
-        user = await store.find_user(connection, username)
+    user = await runtime.stores.auth.reading(
+        lambda connection: store.find_user(connection, username)
+    )
     if user is None:
         raise AccountError(f"user '{username}' does not exist")
     canonical = user["username"]
     token = secrets.token_urlsafe(32)
     now = time.time()
-    async with runtime.stores.auth.transaction() as connection:
-        await store.create_reset_token(connection, token, canonical, now + minutes * 60)
     channel = dm_channel("system", canonical)
-    async with recorded_changes(runtime) as changes:
-        notice = await chat_store.insert_system_notice(
-            changes.connection, channel, reset_notice(minutes), now
-        )
-        await changes.record("message.created", Audience(channel=channel), notice)
+
+    def write(changes: Changes) -> None:
+        store.create_reset_token(changes.connection, token, canonical, now + minutes * 60)
+        notice = {"text": reset_notice(minutes), "ts": now}
+        changes.record(NOTICE, Audience(channel=channel), notice)
+
+    await runtime.stores.auth.write(write)
     return ResetLink(canonical, token, minutes)
 
 
 async def reset_link_user(runtime: Runtime, token: str) -> str | None:
     """The account a still-usable reset link belongs to, else None."""
-    async with runtime.stores.auth.read() as connection:
-        row = await store.usable_reset_token(connection, token, time.time())
-        user = await store.find_user(connection, row["username"]) if row else None
+    now = time.time()
+
+    def look_up(connection: sqlite3.Connection) -> store.Row | None:
+        row = store.usable_reset_token(connection, token, now)
+        return store.find_user(connection, row["username"]) if row else None
+
+    user = await runtime.stores.auth.reading(look_up)
     return user["username"] if user is not None else None
 
 
@@ -271,8 +287,9 @@ async def reset_password(runtime: Runtime, token: str, new: str, confirm: str) -
     if await _reused(runtime, username, new):
         raise AccountError(rules.reuse_message())
     await _store_new_password(runtime, username, new)
-    async with runtime.stores.auth.transaction() as connection:
-        await store.mark_reset_token_used(connection, token)
+    await runtime.stores.auth.write(
+        lambda changes: store.mark_reset_token_used(changes.connection, token)
+    )
     await sessions.end_all_sessions(runtime, username)
     audit("password_reset", "success", user=username)
     return username
@@ -286,8 +303,11 @@ def avatar_url(username: str, avatar_file: str | None) -> str | None:
 
 
 async def account_summary(runtime: Runtime, username: str) -> dict[str, Any]:
-    async with runtime.stores.auth.read() as connection:
-        row = await store.profile(connection, username)
+    row = await runtime.stores.auth.reading(lambda connection: store.profile(connection, username))
+    return _summary(username, row)
+
+
+def _summary(username: str, row: store.Row | None) -> dict[str, Any]:
     name_color = row["name_color"] if row else None
     bio = row["bio"] if row else None
     return {
@@ -300,8 +320,7 @@ async def account_summary(runtime: Runtime, username: str) -> dict[str, Any]:
 
 async def user_directory(runtime: Runtime) -> list[dict[str, Any]]:
     """Everyone's public profile, for pickers and member lists in the client."""
-    async with runtime.stores.auth.read() as connection:
-        found = await store.directory(connection)
+    found = await runtime.stores.auth.reading(store.directory)
     return [
         {
             "username": row["username"],
@@ -324,16 +343,18 @@ async def update_profile(
         bio = bio.strip() or None
     if bio is not None and len(bio) > MAX_BIO_CHARS:
         raise AccountError(f"Your bio can be at most {MAX_BIO_CHARS} characters.")
-    async with runtime.stores.auth.transaction() as connection:
-        await store.save_profile(connection, username, name_color, bio)
-    return await _announce_profile(runtime, username)
+
+    def write(changes: Changes) -> dict[str, Any]:
+        store.save_profile(changes.connection, username, name_color, bio)
+        return _announce_profile(changes, username)
+
+    return await runtime.stores.auth.write(write)
 
 
-async def _announce_profile(runtime: Runtime, username: str) -> dict[str, Any]:
+def _announce_profile(changes: Changes, username: str) -> dict[str, Any]:
     """Tell every client how the user now looks (name colour, bio, avatar)."""
-    summary = await account_summary(runtime, username)
-    async with recorded_changes(runtime) as changes:
-        await changes.record("user.updated", Audience.everyone(), summary)
+    summary = _summary(username, store.profile(changes.connection, username))
+    changes.record("user.updated", Audience.everyone(), summary)
     return summary
 
 
@@ -353,25 +374,31 @@ async def set_avatar(runtime: Runtime, username: str, upload: bytes) -> str:
         raise AccountError(str(error)) from error
     filename = f"{uuid.uuid4().hex}.jpg"
     await asyncio.to_thread(_write_file_atomically, avatar_path(runtime, filename), jpeg)
-    async with runtime.stores.auth.transaction() as connection:
-        previous = await store.set_avatar_file(connection, username, filename)
+
+    def write(changes: Changes) -> tuple[str | None, dict[str, Any]]:
+        previous = store.set_avatar_file(changes.connection, username, filename)
+        return previous, _announce_profile(changes, username)
+
+    previous, summary = await runtime.stores.auth.write(write)
     if previous:
         await asyncio.to_thread(_remove_quietly, avatar_path(runtime, previous))
-    summary = await _announce_profile(runtime, username)
     return summary["avatar_url"]
 
 
 async def remove_avatar(runtime: Runtime, username: str) -> None:
-    async with runtime.stores.auth.transaction() as connection:
-        previous = await store.set_avatar_file(connection, username, None)
+
+    def write(changes: Changes) -> str | None:
+        previous = store.set_avatar_file(changes.connection, username, None)
+        _announce_profile(changes, username)
+        return previous
+
+    previous = await runtime.stores.auth.write(write)
     if previous:
         await asyncio.to_thread(_remove_quietly, avatar_path(runtime, previous))
-    await _announce_profile(runtime, username)
 
 
 async def avatar_file_of(runtime: Runtime, username: str) -> Path | None:
-    async with runtime.stores.auth.read() as connection:
-        row = await store.profile(connection, username)
+    row = await runtime.stores.auth.reading(lambda connection: store.profile(connection, username))
     if row is None or not row["avatar_file"]:
         return None
     path = avatar_path(runtime, row["avatar_file"])
@@ -406,28 +433,26 @@ async def delete_account(
     if mode not in ("soft", "hard"):
         raise AccountError("Invalid delete type.")
     username = signed_in.username
-    async with runtime.stores.auth.read() as connection:
-        user = await store.find_user(connection, username)
+    user = await runtime.stores.auth.reading(
+        lambda connection: store.find_user(connection, username)
+    )
     if user is None or not await verify_password_async(user["password_hash"], password):
         raise AccountError("Incorrect password.", status=403)
     avatar = await avatar_file_of(runtime, username)
-    async with recorded_changes(runtime) as changes:
-        if mode == "soft":
-            await chat_store.anonymise_messages(changes.connection, username, DELETED_USER)
-        else:
-            await chat_store.delete_messages_and_reactions(
-                changes.connection, username, time.time()
-            )
-        await chat_store.delete_read_state(changes.connection, username)
-        await changes.record(
-            "user.deleted", Audience.everyone(), {"username": username, "mode": mode}
-        )
-    async with runtime.stores.presence.transaction() as connection:
-        await presence_store.forget_user(connection, username)
+    await runtime.stores.presence.write(
+        lambda changes: presence_store.forget_user(changes.connection, username)
+    )
     await accounts_of(runtime).account_removed(username)
     await sessions.end_all_sessions(runtime, username)
-    async with runtime.stores.auth.transaction() as connection:
-        await store.delete_account_rows(connection, username, time.time())
+    now = time.time()
+
+    def write(changes: Changes) -> None:
+        store.delete_account_rows(changes.connection, username, now)
+        removed = {"username": username, "mode": mode, "ts": now}
+        changes.record(ACCOUNT_REMOVED, Audience.everyone(), removed)
+        changes.record("user.deleted", Audience.everyone(), {"username": username, "mode": mode})
+
+    await runtime.stores.auth.write(write)
     if avatar is not None:
         await asyncio.to_thread(_remove_quietly, avatar)
     sessions.forget_cookie()

@@ -10,13 +10,15 @@ sessions so open sockets close too.
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiosqlite
 from quart import Quart, g, session
 
 from ..audit_trail import audit
+from ..db import Changes
 from ..runtime import Runtime, get_runtime
 from ..security import client_ip, incoming, view_flag
 from . import store
@@ -60,8 +62,8 @@ async def start_session(runtime: Runtime, username: str) -> str:
     session.clear()
     sid = secrets.token_hex(32)
     now = time.time()
-    async with runtime.stores.auth.transaction() as connection:
-        await _record(runtime, connection, sid, username, now)
+    record = _record(runtime, sid, username, now)
+    await runtime.stores.auth.write(lambda changes: record(changes.connection))
     _write_cookie(username, sid, now)
     session.permanent = True
     g.minimost_session = CurrentSession(username, sid)
@@ -72,25 +74,26 @@ async def rotate_session_id(runtime: Runtime, signed_in: CurrentSession) -> str:
     """Replace the current session id (after a password change), keeping the user in."""
     sid = secrets.token_hex(32)
     now = time.time()
-    async with runtime.stores.auth.transaction() as connection:
-        await store.delete_session(connection, signed_in.sid)
-        await _record(runtime, connection, sid, signed_in.username, now)
+    record = _record(runtime, sid, signed_in.username, now)
+
+    def rotate(changes: Changes) -> None:
+        store.delete_session(changes.connection, signed_in.sid)
+        record(changes.connection)
+
+    await runtime.stores.auth.write(rotate)
     _write_cookie(signed_in.username, sid, now)
     g.minimost_session = CurrentSession(signed_in.username, sid)
     return sid
 
 
-async def _record(
-    runtime: Runtime, connection: aiosqlite.Connection, sid: str, username: str, now: float
-) -> None:
+def _record(
+    runtime: Runtime, sid: str, username: str, now: float
+) -> Callable[[sqlite3.Connection], None]:
     """The server-side record of a session, noting the browser and address it came from."""
-    await store.create_session(
-        connection,
-        sid,
-        username,
-        now,
-        user_agent=incoming().headers.get("User-Agent"),
-        ip=client_ip(runtime.settings.trusted_proxies),
+    user_agent = incoming().headers.get("User-Agent")
+    ip = client_ip(runtime.settings.trusted_proxies)
+    return lambda connection: store.create_session(
+        connection, sid, username, now, user_agent=user_agent, ip=ip
     )
 
 
@@ -113,9 +116,13 @@ async def load_session(runtime: Runtime) -> tuple[CurrentSession | None, str | N
         return None, None
     now = time.time()
     idle = idle_seconds(runtime)
-    async with runtime.stores.auth.read() as connection:
-        record = await store.get_session(connection, sid)
-        user = await store.find_user(connection, username) if record is None else None
+
+    def look_up(connection: sqlite3.Connection) -> tuple[store.Row | None, store.Row | None]:
+        record = store.get_session(connection, sid)
+        user = store.find_user(connection, username) if record is None else None
+        return record, user
+
+    record, user = await runtime.stores.auth.reading(look_up)
     if record is None:
         if user is None or not _adoptable_legacy_cookie(user, now, idle):
             session.clear()
@@ -125,15 +132,17 @@ async def load_session(runtime: Runtime) -> tuple[CurrentSession | None, str | N
         session.clear()
         return None, None
     if idle > 0 and now - record["last_active_ts"] > idle:
-        async with runtime.stores.auth.transaction() as connection:
-            await store.delete_session(connection, sid)
+        await runtime.stores.auth.write(
+            lambda changes: store.delete_session(changes.connection, sid)
+        )
         session.clear()
         await notify_sessions_ended(runtime, username, [sid])
         return None, username
     active = not view_flag("minimost_passive")
     if active and now - record["last_active_ts"] > TOUCH_INTERVAL_SECONDS:
-        async with runtime.stores.auth.transaction() as connection:
-            await store.touch_session(connection, sid, now)
+        await runtime.stores.auth.write(
+            lambda changes: store.touch_session(changes.connection, sid, now)
+        )
         session[LAST_ACTIVE] = now
     return CurrentSession(username, sid), None
 
@@ -154,8 +163,8 @@ def _adoptable_legacy_cookie(user: store.Row, now: float, idle: float) -> bool:
 async def _adopt_legacy_cookie(
     runtime: Runtime, username: str, sid: str, now: float
 ) -> CurrentSession:
-    async with runtime.stores.auth.transaction() as connection:
-        await _record(runtime, connection, sid, username, now)
+    record = _record(runtime, sid, username, now)
+    await runtime.stores.auth.write(lambda changes: record(changes.connection))
     _write_cookie(username, sid, now)
     return CurrentSession(username, sid)
 
@@ -164,8 +173,11 @@ async def end_all_sessions(
     runtime: Runtime, username: str, *, keep_sid: str | None = None
 ) -> list[str]:
     """End every session of the user (optionally all but one) and tell the listeners."""
-    async with runtime.stores.auth.transaction() as connection:
-        sids = await store.revoke_sessions(connection, username, time.time(), keep_sid=keep_sid)
+    sids = await runtime.stores.auth.write(
+        lambda changes: store.revoke_sessions(
+            changes.connection, username, time.time(), keep_sid=keep_sid
+        )
+    )
     await notify_sessions_ended(runtime, username, sids)
     return sids
 

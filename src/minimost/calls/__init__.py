@@ -16,6 +16,7 @@ from typing import Any
 
 from quart import Quart
 
+from ..db import Changes
 from ..db.database import fetch_all
 from ..features import Feature
 from ..realtime import Connection, FrameHandler, realtime_of
@@ -45,12 +46,15 @@ def register(app: Quart, runtime: Runtime) -> None:
     async def serving() -> AsyncIterator[CallService]:
         """End calls and shares left live by the previous process (no notices), then time."""
         database = runtime.stores.presence
-        async with database.transaction() as connection:
-            now = time.time()
-            await store.end_live_calls(connection, now)
-            await store.end_active_screenshares(connection, now)
-            await store.delete_all_signals(connection)
-        async with database.writer() as connection:
+        now = time.time()
+
+        def end_all(changes: Changes) -> None:
+            store.end_live_calls(changes.connection, now)
+            store.end_active_screenshares(changes.connection, now)
+            store.delete_all_signals(changes.connection)
+
+        await database.write(end_all)
+        async with database.maintenance() as connection:
             await fetch_all(connection, "PRAGMA incremental_vacuum")
         sweeps = asyncio.create_task(service.run_sweeps())
         try:

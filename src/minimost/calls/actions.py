@@ -1,8 +1,8 @@
 """The call lifecycle: start, ring, answer, leave, invite, and the timers that end calls.
 
-Every change is written to ``presence.db`` and then announced as a logged
-``call.updated`` event carrying the whole call, so a client that missed something
-catches up from the next event. Changes are serialised by one lock, so the snapshots
+Every change is written to ``presence.db`` together with its ``call.updated`` event
+(carrying the whole call, so a client that missed something catches up from the next
+event), which the outbox relays to the log. Changes are serialised by one lock, so the snapshots
 reach clients in the order the changes happened. A call finishes exactly once (the
 one update that moves it out of ``ringing``/``active``), and only that finish posts
 the channel notice.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,10 +25,10 @@ from typing import Any
 
 from ..api import ApiError
 from ..auth import store as auth_store
-from ..chat import store as chat_store
 from ..chat.mentions import channel_members
-from ..realtime import Audience, Signal, realtime_of, recorded_changes
-from ..realtime.changes import Changes
+from ..chat.relayed import NOTICE
+from ..db import Changes
+from ..realtime import Audience, Signal, realtime_of
 from ..runtime import Runtime
 from . import store
 
@@ -37,6 +38,9 @@ CALL_NOT_FOUND = ApiError(404, "not_found", "No such call.")
 SHARE_NOT_FOUND = ApiError(404, "not_found", "No such screen share.")
 CALL_OVER = ApiError(409, "call_ended", "This call has ended.")
 CALLABLE_KINDS = ("dm:", "private:")
+# A change to a call on the writer's thread: the connection, the call before, the time;
+# answers whether anything changed.
+CallChange = Callable[[sqlite3.Connection, dict[str, Any], float], bool]
 
 
 def call_notice(call: dict[str, Any]) -> str:
@@ -75,8 +79,9 @@ class CallService:
 
     async def _visible_call(self, username: str, call_id: str) -> dict[str, Any]:
         """The call with its participants, or 404 for someone who may not see it."""
-        async with self.runtime.stores.presence.read() as connection:
-            call = await self._snapshot(connection, call_id)
+        call = await self.runtime.stores.presence.reading(
+            lambda connection: self._snapshot(connection, call_id)
+        )
         if call is None or not self._may_see(username, call):
             raise CALL_NOT_FOUND
         return call
@@ -86,11 +91,11 @@ class CallService:
             return True
         return any(p["username"] == username for p in call["participants"])
 
-    async def _snapshot(self, connection: Any, call_id: str) -> dict[str, Any] | None:
-        call = await store.get_call(connection, call_id)
+    def _snapshot(self, connection: sqlite3.Connection, call_id: str) -> dict[str, Any] | None:
+        call = store.get_call(connection, call_id)
         if call is None:
             return None
-        people = await store.participants(connection, call_id)
+        people = store.participants(connection, call_id)
         call["participants"] = [
             {
                 "username": p["username"],
@@ -105,54 +110,54 @@ class CallService:
 
     # -- announcing ------------------------------------------------------------------------------
 
-    async def _announce(self, changes: Changes, call: dict[str, Any], notice: bool) -> None:
-        """Log the call's new state for its channel's readers and for each outside invitee."""
+    def _announce(self, changes: Changes, call: dict[str, Any], notice: bool) -> None:
+        """Record the call's new state for its channel's readers and each outside invitee."""
         channel = call["channel"]
         if notice:
-            message = await chat_store.insert_system_notice(
-                changes.connection, channel, call_notice(call), call["ended_ts"]
-            )
-            await changes.record("message.created", Audience(channel=channel), message)
-        await changes.record("call.updated", Audience(channel=channel), call)
+            notice_data = {"text": call_notice(call), "ts": call["ended_ts"]}
+            changes.record(NOTICE, Audience(channel=channel), notice_data)
+        changes.record("call.updated", Audience(channel=channel), call)
         for person in call["participants"]:
             if not self._can_read(person["username"], channel):
-                await changes.record("call.updated", Audience(username=person["username"]), call)
+                changes.record("call.updated", Audience(username=person["username"]), call)
 
     async def _change(
-        self, call_id: str, change: Any, *, settle: bool = True
+        self, call_id: str, change: CallChange, *, settle: bool = True
     ) -> dict[str, Any] | None:
-        """Apply ``change(connection, call)`` in one transaction, then announce the result.
+        """Apply ``change(connection, call, now)`` and record the result, in one transaction.
 
         With ``settle``, a call left with fewer than two people (in it or ringing)
         finishes in the same transaction. Returns the call as announced, or None when
         the change decided there was nothing to announce.
         """
-        async with self._lock:
-            now = time.time()
-            async with self.runtime.stores.presence.transaction() as connection:
-                before = await self._snapshot(connection, call_id)
-                if before is None:
-                    raise CALL_NOT_FOUND
-                changed = await change(connection, before, now)
-                if not changed:
-                    return None
-                finished = settle and await self._settle(connection, call_id, now)
-                after = await self._snapshot(connection, call_id)
+
+        def write(changes: Changes) -> dict[str, Any] | None:
+            connection = changes.connection
+            before = self._snapshot(connection, call_id)
+            if before is None:
+                raise CALL_NOT_FOUND
+            if not change(connection, before, now):
+                return None
+            finished = settle and self._settle(connection, call_id, now)
+            after = self._snapshot(connection, call_id)
             assert after is not None
-            async with recorded_changes(self.runtime) as changes:
-                await self._announce(changes, after, notice=finished)
+            self._announce(changes, after, notice=finished)
             return after
 
-    async def _settle(self, connection: Any, call_id: str, now: float) -> bool:
+        async with self._lock:
+            now = time.time()
+            return await self.runtime.stores.presence.write(write)
+
+    def _settle(self, connection: sqlite3.Connection, call_id: str, now: float) -> bool:
         """Finish a live call with fewer than two people in it or being rung for it."""
-        people = await store.participants(connection, call_id)
+        people = store.participants(connection, call_id)
         present = [p for p in people if p["state"] in ("pending", "accepted")]
         if len(present) >= 2:
             return False
-        call = await store.get_call(connection, call_id)
+        call = store.get_call(connection, call_id)
         assert call is not None
         final = "ended" if call["answered_ts"] is not None else "missed"
-        return await store.finish(connection, call_id, final, now)
+        return store.finish(connection, call_id, final, now)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -165,19 +170,23 @@ class CallService:
         if not others:
             raise ApiError(400, "invalid", "There is nobody else in this channel to call.")
         call_id = str(uuid.uuid4())
+
+        def write(changes: Changes) -> dict[str, Any]:
+            connection = changes.connection
+            if store.live_call_in(connection, channel) is not None:
+                raise ApiError(409, "call_in_progress", "A call is already going on here.")
+            store.insert_call(connection, call_id, channel, caller, now)
+            store.join(connection, call_id, caller, "initiator", now)
+            for name in others:
+                store.ring(connection, call_id, name, "participant", now)
+            call = self._snapshot(connection, call_id)
+            assert call is not None
+            self._announce(changes, call, notice=False)
+            return call
+
         async with self._lock:
             now = time.time()
-            async with self.runtime.stores.presence.transaction() as connection:
-                if await store.live_call_in(connection, channel) is not None:
-                    raise ApiError(409, "call_in_progress", "A call is already going on here.")
-                await store.insert_call(connection, call_id, channel, caller, now)
-                await store.join(connection, call_id, caller, "initiator", now)
-                for name in others:
-                    await store.ring(connection, call_id, name, "participant", now)
-                call = await self._snapshot(connection, call_id)
-            assert call is not None
-            async with recorded_changes(self.runtime) as changes:
-                await self._announce(changes, call, notice=False)
+            call = await self.runtime.stores.presence.write(write)
         self._after(self.ring_seconds, self._ring_out)
         return call
 
@@ -185,8 +194,9 @@ class CallService:
         """The accounts in a DM (that still exist) or the members of a private channel."""
         if channel.startswith("dm:"):
             names = channel.split(":")[1:]
-            async with self.runtime.stores.auth.read() as connection:
-                found = [await auth_store.find_user(connection, name) for name in names]
+            found = await self.runtime.stores.auth.reading(
+                lambda connection: [auth_store.find_user(connection, name) for name in names]
+            )
             return [user["username"] for user in found if user is not None]
         return await channel_members(self.runtime, channel)
 
@@ -198,12 +208,12 @@ class CallService:
         """
         await self._visible_call(username, call_id)
 
-        async def change(connection: Any, call: dict[str, Any], now: float) -> bool:
+        def change(connection: sqlite3.Connection, call: dict[str, Any], now: float) -> bool:
             if call["state"] not in store.LIVE_CALL_STATES:
                 raise CALL_OVER
             role = "initiator" if username == call["initiator"] else "participant"
-            await store.join(connection, call_id, username, role, now)
-            await store.answer(connection, call_id, now)
+            store.join(connection, call_id, username, role, now)
+            store.answer(connection, call_id, now)
             return True
 
         changed = await self._change(call_id, change, settle=False)
@@ -214,13 +224,13 @@ class CallService:
         """Decline a ring; a call nobody is left to answer ends as missed."""
         await self._visible_call(username, call_id)
 
-        async def change(connection: Any, call: dict[str, Any], now: float) -> bool:
+        def change(connection: sqlite3.Connection, call: dict[str, Any], now: float) -> bool:
             if call["state"] not in store.LIVE_CALL_STATES:
                 raise CALL_OVER
-            state = await store.participant_state(connection, call_id, username)
+            state = store.participant_state(connection, call_id, username)
             if state != "pending":
                 raise ApiError(409, "not_ringing", "This call is not ringing for you.")
-            await store.part(connection, call_id, username, "rejected", now)
+            store.part(connection, call_id, username, "rejected", now)
             return True
 
         changed = await self._change(call_id, change)
@@ -231,15 +241,15 @@ class CallService:
         """Hang up (or stop ringing as the caller); idempotent, so a page-hide retry is safe."""
         await self._visible_call(username, call_id)
 
-        async def change(connection: Any, call: dict[str, Any], now: float) -> bool:
+        def change(connection: sqlite3.Connection, call: dict[str, Any], now: float) -> bool:
             if call["state"] not in store.LIVE_CALL_STATES:
                 return False
-            state = await store.participant_state(connection, call_id, username)
+            state = store.participant_state(connection, call_id, username)
             if state == "accepted":
-                await store.part(connection, call_id, username, "left", now)
+                store.part(connection, call_id, username, "left", now)
                 return True
             if state == "pending":
-                await store.part(connection, call_id, username, "rejected", now)
+                store.part(connection, call_id, username, "rejected", now)
                 return True
             return False
 
@@ -251,13 +261,14 @@ class CallService:
         await self._visible_call(username, call_id)
         if not invitee.strip():
             raise ApiError(400, "invalid", "Say who to add.")
-        async with self.runtime.stores.auth.read() as connection:
-            account = await auth_store.find_user(connection, invitee.strip())
+        account = await self.runtime.stores.auth.reading(
+            lambda connection: auth_store.find_user(connection, invitee.strip())
+        )
         if account is None:
             raise ApiError(404, "not_found", f"No account named {invitee.strip()}.")
         name = account["username"]
 
-        async def change(connection: Any, call: dict[str, Any], now: float) -> bool:
+        def change(connection: sqlite3.Connection, call: dict[str, Any], now: float) -> bool:
             if call["state"] not in store.LIVE_CALL_STATES:
                 raise CALL_OVER
             states = {p["username"]: p["state"] for p in call["participants"]}
@@ -267,7 +278,7 @@ class CallService:
                 raise ApiError(409, "already_in_call", f"{name} is already in the call.")
             if states.get(name) == "pending":
                 return False
-            await store.ring(connection, call_id, name, "participant", now)
+            store.ring(connection, call_id, name, "participant", now)
             return True
 
         changed = await self._change(call_id, change, settle=False)
@@ -280,15 +291,17 @@ class CallService:
         """Say this participant is still there; answers the call as it stands."""
         call = await self._visible_call(username, call_id)
         if call["state"] in store.LIVE_CALL_STATES:
-            async with self.runtime.stores.presence.transaction() as connection:
-                await store.heartbeat(connection, call_id, username, time.time())
+            now = time.time()
+            await self.runtime.stores.presence.write(
+                lambda changes: store.heartbeat(changes.connection, call_id, username, now)
+            )
         return call
 
     async def set_sharing(self, username: str, call_id: str, sharing: bool) -> dict[str, Any]:
         """Tell the others this participant is (or stopped) sharing a screen in the call."""
         await self._visible_call(username, call_id)
 
-        async def change(connection: Any, call: dict[str, Any], now: float) -> bool:
+        def change(connection: sqlite3.Connection, call: dict[str, Any], now: float) -> bool:
             if call["state"] != "active":
                 raise ApiError(409, "not_active", "The call is not active.")
             people = {p["username"]: p for p in call["participants"]}
@@ -296,7 +309,7 @@ class CallService:
                 raise ApiError(403, "not_in_call", "You are not in this call.")
             if people[username]["sharing"] == sharing:
                 return False
-            await store.set_sharing(connection, call_id, username, sharing)
+            store.set_sharing(connection, call_id, username, sharing)
             return True
 
         changed = await self._change(call_id, change, settle=False)
@@ -309,15 +322,21 @@ class CallService:
         """The live call of a channel the user reads, if any."""
         if not self._can_read(username, channel):
             raise ApiError(404, "not_found", "No such channel.")
-        async with self.runtime.stores.presence.read() as connection:
-            live = await store.live_call_in(connection, channel)
-            return await self._snapshot(connection, live["call_id"]) if live else None
+
+        def current(connection: sqlite3.Connection) -> dict[str, Any] | None:
+            live = store.live_call_in(connection, channel)
+            return self._snapshot(connection, live["call_id"]) if live else None
+
+        return await self.runtime.stores.presence.reading(current)
 
     async def mine(self, username: str) -> list[dict[str, Any]]:
         """Live calls the user is in or being rung for (invitations from outside included)."""
-        async with self.runtime.stores.presence.read() as connection:
-            ids = await store.live_calls_of(connection, username)
-            calls = [await self._snapshot(connection, call_id) for call_id in ids]
+
+        def mine(connection: sqlite3.Connection) -> list[dict[str, Any] | None]:
+            ids = store.live_calls_of(connection, username)
+            return [self._snapshot(connection, call_id) for call_id in ids]
+
+        calls = await self.runtime.stores.presence.reading(mine)
         return [call for call in calls if call is not None]
 
     # -- signalling ------------------------------------------------------------------------------
@@ -329,8 +348,9 @@ class CallService:
             return "A call signal needs call_id, to and data."
         if not isinstance(data, dict) or target == sender:
             return "A call signal needs call_id, to and data."
-        async with self.runtime.stores.presence.read() as connection:
-            together = await store.accepted_in_live_call(connection, call_id, (sender, target))
+        together = await self.runtime.stores.presence.reading(
+            lambda connection: store.accepted_in_live_call(connection, call_id, (sender, target))
+        )
         if together != 2:
             return "No such call, or that person is not in it."
         body = {"type": "call.signal", "call_id": call_id, "from": sender, "data": data}
@@ -344,8 +364,9 @@ class CallService:
             return "A share signal needs share_id, to and data."
         if not isinstance(data, dict) or target == sender:
             return "A share signal needs share_id, to and data."
-        async with self.runtime.stores.presence.read() as connection:
-            share = await store.get_share(connection, share_id)
+        share = await self.runtime.stores.presence.reading(
+            lambda connection: store.get_share(connection, share_id)
+        )
         allowed = (
             share is not None
             and share["state"] == "active"
@@ -366,21 +387,24 @@ class CallService:
         if not self._can_read(sharer, channel):
             raise ApiError(404, "not_found", "No such channel.")
         share_id = str(uuid.uuid4())
+
+        def write(changes: Changes) -> list[dict[str, Any]]:
+            connection = changes.connection
+            ended = store.start_share(connection, share_id, channel, sharer, now)
+            shares = [store.get_share(connection, sid) for sid in [*ended, share_id]]
+            for share in shares:
+                assert share is not None
+                changes.record("screenshare.updated", Audience(channel=channel), share)
+            return [share for share in shares if share is not None]
+
         async with self._lock:
             now = time.time()
-            async with self.runtime.stores.presence.transaction() as connection:
-                ended = await store.start_share(connection, share_id, channel, sharer, now)
-                shares = [await store.get_share(connection, sid) for sid in [*ended, share_id]]
+            shares = await self.runtime.stores.presence.write(write)
             self._share_seen[share_id] = time.monotonic()
-            async with recorded_changes(self.runtime) as changes:
-                for share in shares:
-                    assert share is not None
-                    if share["state"] != "active":
-                        self._share_seen.pop(share["share_id"], None)
-                    await changes.record("screenshare.updated", Audience(channel=channel), share)
-        started = shares[-1]
-        assert started is not None
-        return started
+            for share in shares:
+                if share["state"] != "active":
+                    self._share_seen.pop(share["share_id"], None)
+        return shares[-1]
 
     async def stop_share(self, username: str, share_id: str) -> dict[str, Any]:
         share = await self._visible_share(username, share_id)
@@ -397,29 +421,32 @@ class CallService:
     async def shares_in(self, username: str, channel: str) -> list[dict[str, Any]]:
         if not self._can_read(username, channel):
             raise ApiError(404, "not_found", "No such channel.")
-        async with self.runtime.stores.presence.read() as connection:
-            return await store.active_shares(connection, channel)
+        return await self.runtime.stores.presence.reading(
+            lambda connection: store.active_shares(connection, channel)
+        )
 
     async def _visible_share(self, username: str, share_id: str) -> dict[str, Any]:
-        async with self.runtime.stores.presence.read() as connection:
-            share = await store.get_share(connection, share_id)
+        share = await self.runtime.stores.presence.reading(
+            lambda connection: store.get_share(connection, share_id)
+        )
         if share is None or not self._can_read(username, share["channel"]):
             raise SHARE_NOT_FOUND
         return share
 
     async def _end_share(self, share_id: str) -> dict[str, Any] | None:
         self._share_seen.pop(share_id, None)
-        async with self._lock:
-            async with self.runtime.stores.presence.transaction() as connection:
-                if not await store.end_share(connection, share_id, time.time()):
-                    return None
-                share = await store.get_share(connection, share_id)
+
+        def write(changes: Changes) -> dict[str, Any] | None:
+            if not store.end_share(changes.connection, share_id, now):
+                return None
+            share = store.get_share(changes.connection, share_id)
             assert share is not None
-            async with recorded_changes(self.runtime) as changes:
-                await changes.record(
-                    "screenshare.updated", Audience(channel=share["channel"]), share
-                )
+            changes.record("screenshare.updated", Audience(channel=share["channel"]), share)
             return share
+
+        async with self._lock:
+            now = time.time()
+            return await self.runtime.stores.presence.write(write)
 
     # -- timers ----------------------------------------------------------------------------------
 
@@ -441,27 +468,33 @@ class CallService:
 
     async def _ring_out(self) -> None:
         """Stop ringing whoever has rung for the full ring time without answering."""
-        async with self.runtime.stores.presence.read() as connection:
-            due = await store.unanswered_rings(connection, time.time() - self.ring_seconds + 0.05)
+        cutoff = time.time() - self.ring_seconds + 0.05
+        due = await self.runtime.stores.presence.reading(
+            lambda connection: store.unanswered_rings(connection, cutoff)
+        )
         for call_id, username in due:
             await self._drop(call_id, username, from_state="pending", to_state="missed")
 
     async def _drop(self, call_id: str, username: str, *, from_state: str, to_state: str) -> None:
-        async def change(connection: Any, call: dict[str, Any], now: float) -> bool:
+        def change(connection: sqlite3.Connection, call: dict[str, Any], now: float) -> bool:
             if call["state"] not in store.LIVE_CALL_STATES:
                 return False
-            if await store.participant_state(connection, call_id, username) != from_state:
+            if store.participant_state(connection, call_id, username) != from_state:
                 return False
-            await store.part(connection, call_id, username, to_state, now)
+            store.part(connection, call_id, username, to_state, now)
             return True
 
         await self._change(call_id, change)
 
     async def sweep(self) -> None:
         """Drop participants whose heartbeat stopped, and shares whose sharer went quiet."""
-        async with self.runtime.stores.presence.read() as connection:
-            silent = await store.silent_participants(connection, time.time() - self.stale_seconds)
-            shares = await store.all_active_shares(connection)
+        quiet_since = time.time() - self.stale_seconds
+        silent, shares = await self.runtime.stores.presence.reading(
+            lambda connection: (
+                store.silent_participants(connection, quiet_since),
+                store.all_active_shares(connection),
+            )
+        )
         for call_id, username in silent:
             await self._drop(call_id, username, from_state="accepted", to_state="left")
         cutoff = time.monotonic() - self.stale_seconds

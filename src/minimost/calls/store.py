@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-import aiosqlite
-
-from ..db.database import fetch_all, fetch_one
+from ..db.database import select_all, select_one
 
 LIVE_CALL_STATES = ("ringing", "active")
 
@@ -43,29 +42,29 @@ def _share(row: Any) -> dict[str, Any]:
     return dict(zip(keys, row, strict=True))
 
 
-async def end_live_calls(connection: aiosqlite.Connection, now: float) -> int:
-    cursor = await connection.execute(
+def end_live_calls(connection: sqlite3.Connection, now: float) -> int:
+    cursor = connection.execute(
         "UPDATE calls SET state = 'ended', ended_ts = ? WHERE state IN ('ringing', 'active')",
         (now,),
     )
     return cursor.rowcount
 
 
-async def end_active_screenshares(connection: aiosqlite.Connection, now: float) -> int:
-    cursor = await connection.execute(
+def end_active_screenshares(connection: sqlite3.Connection, now: float) -> int:
+    cursor = connection.execute(
         "UPDATE screenshares SET state = 'ended', ended_ts = ? WHERE state = 'active'", (now,)
     )
     return cursor.rowcount
 
 
-async def delete_all_signals(connection: aiosqlite.Connection) -> int:
+def delete_all_signals(connection: sqlite3.Connection) -> int:
     """Signalling rows are only meaningful to a live call; none is live after a restart."""
-    cursor = await connection.execute("DELETE FROM call_signals")
+    cursor = connection.execute("DELETE FROM call_signals")
     return cursor.rowcount
 
 
-async def live_call_in(connection: aiosqlite.Connection, channel: str) -> dict[str, Any] | None:
-    row = await fetch_one(
+def live_call_in(connection: sqlite3.Connection, channel: str) -> dict[str, Any] | None:
+    row = select_one(
         connection,
         f"SELECT {_CALL_COLUMNS} FROM calls WHERE channel = ? AND state IN ('ringing', 'active') "
         "ORDER BY started_ts DESC LIMIT 1",
@@ -74,25 +73,23 @@ async def live_call_in(connection: aiosqlite.Connection, channel: str) -> dict[s
     return _call(row) if row else None
 
 
-async def get_call(connection: aiosqlite.Connection, call_id: str) -> dict[str, Any] | None:
-    row = await fetch_one(
-        connection, f"SELECT {_CALL_COLUMNS} FROM calls WHERE call_id = ?", (call_id,)
-    )
+def get_call(connection: sqlite3.Connection, call_id: str) -> dict[str, Any] | None:
+    row = select_one(connection, f"SELECT {_CALL_COLUMNS} FROM calls WHERE call_id = ?", (call_id,))
     return _call(row) if row else None
 
 
-async def insert_call(
-    connection: aiosqlite.Connection, call_id: str, channel: str, initiator: str, now: float
+def insert_call(
+    connection: sqlite3.Connection, call_id: str, channel: str, initiator: str, now: float
 ) -> None:
-    await connection.execute(
+    connection.execute(
         "INSERT INTO calls (call_id, channel, initiator, state, started_ts) "
         "VALUES (?, ?, ?, 'ringing', ?)",
         (call_id, channel, initiator, now),
     )
 
 
-async def participants(connection: aiosqlite.Connection, call_id: str) -> list[dict[str, Any]]:
-    rows = await fetch_all(
+def participants(connection: sqlite3.Connection, call_id: str) -> list[dict[str, Any]]:
+    rows = select_all(
         connection,
         f"SELECT {_PARTICIPANT_COLUMNS} FROM call_participants WHERE call_id = ? "
         "ORDER BY COALESCE(joined_ts, invited_ts), username",
@@ -101,10 +98,8 @@ async def participants(connection: aiosqlite.Connection, call_id: str) -> list[d
     return [_participant(row) for row in rows]
 
 
-async def participant_state(
-    connection: aiosqlite.Connection, call_id: str, username: str
-) -> str | None:
-    row = await fetch_one(
+def participant_state(connection: sqlite3.Connection, call_id: str, username: str) -> str | None:
+    row = select_one(
         connection,
         "SELECT state FROM call_participants WHERE call_id = ? AND username = ?",
         (call_id, username),
@@ -112,12 +107,12 @@ async def participant_state(
     return str(row[0]) if row else None
 
 
-async def accepted_in_live_call(
-    connection: aiosqlite.Connection, call_id: str, usernames: tuple[str, ...]
+def accepted_in_live_call(
+    connection: sqlite3.Connection, call_id: str, usernames: tuple[str, ...]
 ) -> int:
     """How many of the named users are accepted participants of the call while it is live."""
     marks = ", ".join("?" for _ in usernames)
-    row = await fetch_one(
+    row = select_one(
         connection,
         "SELECT COUNT(*) FROM call_participants p JOIN calls c ON c.call_id = p.call_id "
         f"WHERE p.call_id = ? AND p.state = 'accepted' AND p.username IN ({marks}) "
@@ -127,11 +122,11 @@ async def accepted_in_live_call(
     return int(row[0]) if row else 0
 
 
-async def ring(
-    connection: aiosqlite.Connection, call_id: str, username: str, role: str, now: float
+def ring(
+    connection: sqlite3.Connection, call_id: str, username: str, role: str, now: float
 ) -> None:
     """Make the user a ringing (``pending``) participant, whatever their row said before."""
-    await connection.execute(
+    connection.execute(
         "INSERT INTO call_participants (call_id, username, role, state, invited_ts) "
         "VALUES (?, ?, ?, 'pending', ?) "
         "ON CONFLICT (call_id, username) DO UPDATE SET state = 'pending', "
@@ -140,11 +135,11 @@ async def ring(
     )
 
 
-async def join(
-    connection: aiosqlite.Connection, call_id: str, username: str, role: str, now: float
+def join(
+    connection: sqlite3.Connection, call_id: str, username: str, role: str, now: float
 ) -> None:
     """Make the user an accepted participant, with a fresh heartbeat."""
-    await connection.execute(
+    connection.execute(
         "INSERT INTO call_participants "
         "(call_id, username, role, state, joined_ts, last_seen_ts, invited_ts) "
         "VALUES (?, ?, ?, 'accepted', ?, ?, ?) "
@@ -155,36 +150,36 @@ async def join(
     )
 
 
-async def part(
-    connection: aiosqlite.Connection, call_id: str, username: str, state: str, now: float
+def part(
+    connection: sqlite3.Connection, call_id: str, username: str, state: str, now: float
 ) -> None:
     """Record that the user is no longer in (or being rung for) the call."""
-    await connection.execute(
+    connection.execute(
         "UPDATE call_participants SET state = ?, left_ts = ?, sharing = 0 "
         "WHERE call_id = ? AND username = ?",
         (state, now, call_id, username),
     )
 
 
-async def answer(connection: aiosqlite.Connection, call_id: str, now: float) -> None:
+def answer(connection: sqlite3.Connection, call_id: str, now: float) -> None:
     """The call is active; its duration counts from the first answer."""
-    await connection.execute(
+    connection.execute(
         "UPDATE calls SET state = 'active', answered_ts = COALESCE(answered_ts, ?) "
         "WHERE call_id = ? AND state IN ('ringing', 'active')",
         (now, call_id),
     )
 
 
-async def finish(connection: aiosqlite.Connection, call_id: str, state: str, now: float) -> bool:
+def finish(connection: sqlite3.Connection, call_id: str, state: str, now: float) -> bool:
     """End a live call; True only for the one caller that actually ended it."""
-    cursor = await connection.execute(
+    cursor = connection.execute(
         "UPDATE calls SET state = ?, ended_ts = ?, screenshare_user = NULL "
         "WHERE call_id = ? AND state IN ('ringing', 'active')",
         (state, now, call_id),
     )
     if cursor.rowcount != 1:
         return False
-    await connection.execute(
+    connection.execute(
         "UPDATE call_participants SET state = CASE state WHEN 'pending' THEN 'missed' "
         "ELSE 'left' END, left_ts = ?, sharing = 0 "
         "WHERE call_id = ? AND state IN ('pending', 'accepted')",
@@ -193,10 +188,8 @@ async def finish(connection: aiosqlite.Connection, call_id: str, state: str, now
     return True
 
 
-async def heartbeat(
-    connection: aiosqlite.Connection, call_id: str, username: str, now: float
-) -> bool:
-    cursor = await connection.execute(
+def heartbeat(connection: sqlite3.Connection, call_id: str, username: str, now: float) -> bool:
+    cursor = connection.execute(
         "UPDATE call_participants SET last_seen_ts = ? "
         "WHERE call_id = ? AND username = ? AND state = 'accepted'",
         (now, call_id, username),
@@ -204,23 +197,21 @@ async def heartbeat(
     return cursor.rowcount == 1
 
 
-async def set_sharing(
-    connection: aiosqlite.Connection, call_id: str, username: str, sharing: bool
-) -> None:
-    await connection.execute(
+def set_sharing(connection: sqlite3.Connection, call_id: str, username: str, sharing: bool) -> None:
+    connection.execute(
         "UPDATE call_participants SET sharing = ? WHERE call_id = ? AND username = ?",
         (int(sharing), call_id, username),
     )
-    await connection.execute(
+    connection.execute(
         "UPDATE calls SET screenshare_user = CASE WHEN ? THEN ? "
         "WHEN screenshare_user = ? THEN NULL ELSE screenshare_user END WHERE call_id = ?",
         (int(sharing), username, username, call_id),
     )
 
 
-async def live_calls_of(connection: aiosqlite.Connection, username: str) -> list[str]:
+def live_calls_of(connection: sqlite3.Connection, username: str) -> list[str]:
     """Live calls the user is in or being rung for, newest first."""
-    rows = await fetch_all(
+    rows = select_all(
         connection,
         "SELECT c.call_id FROM calls c JOIN call_participants p ON p.call_id = c.call_id "
         "WHERE p.username = ? AND p.state IN ('pending', 'accepted') "
@@ -230,11 +221,9 @@ async def live_calls_of(connection: aiosqlite.Connection, username: str) -> list
     return [str(row[0]) for row in rows]
 
 
-async def unanswered_rings(
-    connection: aiosqlite.Connection, cutoff: float
-) -> list[tuple[str, str]]:
+def unanswered_rings(connection: sqlite3.Connection, cutoff: float) -> list[tuple[str, str]]:
     """(call, user) pairs of live calls that have been ringing since before ``cutoff``."""
-    rows = await fetch_all(
+    rows = select_all(
         connection,
         "SELECT p.call_id, p.username FROM call_participants p "
         "JOIN calls c ON c.call_id = p.call_id "
@@ -245,11 +234,9 @@ async def unanswered_rings(
     return [(str(call_id), str(username)) for call_id, username in rows]
 
 
-async def silent_participants(
-    connection: aiosqlite.Connection, cutoff: float
-) -> list[tuple[str, str]]:
+def silent_participants(connection: sqlite3.Connection, cutoff: float) -> list[tuple[str, str]]:
     """(call, user) pairs of accepted participants whose last heartbeat is before ``cutoff``."""
-    rows = await fetch_all(
+    rows = select_all(
         connection,
         "SELECT p.call_id, p.username FROM call_participants p "
         "JOIN calls c ON c.call_id = p.call_id "
@@ -260,19 +247,19 @@ async def silent_participants(
     return [(str(call_id), str(username)) for call_id, username in rows]
 
 
-async def start_share(
-    connection: aiosqlite.Connection, share_id: str, channel: str, sharer: str, now: float
+def start_share(
+    connection: sqlite3.Connection, share_id: str, channel: str, sharer: str, now: float
 ) -> list[str]:
     """Start a share, ending the sharer's earlier one in the channel; return those ended."""
-    rows = await fetch_all(
+    rows = select_all(
         connection,
         "SELECT share_id FROM screenshares WHERE channel = ? AND sharer = ? AND state = 'active'",
         (channel, sharer),
     )
     earlier = [str(row[0]) for row in rows]
     for old in earlier:
-        await end_share(connection, old, now)
-    await connection.execute(
+        end_share(connection, old, now)
+    connection.execute(
         "INSERT INTO screenshares (share_id, channel, sharer, state, started_ts) "
         "VALUES (?, ?, ?, 'active', ?)",
         (share_id, channel, sharer, now),
@@ -280,15 +267,15 @@ async def start_share(
     return earlier
 
 
-async def get_share(connection: aiosqlite.Connection, share_id: str) -> dict[str, Any] | None:
-    row = await fetch_one(
+def get_share(connection: sqlite3.Connection, share_id: str) -> dict[str, Any] | None:
+    row = select_one(
         connection, f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE share_id = ?", (share_id,)
     )
     return _share(row) if row else None
 
 
-async def end_share(connection: aiosqlite.Connection, share_id: str, now: float) -> bool:
-    cursor = await connection.execute(
+def end_share(connection: sqlite3.Connection, share_id: str, now: float) -> bool:
+    cursor = connection.execute(
         "UPDATE screenshares SET state = 'ended', ended_ts = ? "
         "WHERE share_id = ? AND state = 'active'",
         (now, share_id),
@@ -296,8 +283,8 @@ async def end_share(connection: aiosqlite.Connection, share_id: str, now: float)
     return cursor.rowcount == 1
 
 
-async def active_shares(connection: aiosqlite.Connection, channel: str) -> list[dict[str, Any]]:
-    rows = await fetch_all(
+def active_shares(connection: sqlite3.Connection, channel: str) -> list[dict[str, Any]]:
+    rows = select_all(
         connection,
         f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE channel = ? AND state = 'active' "
         "ORDER BY started_ts",
@@ -306,8 +293,8 @@ async def active_shares(connection: aiosqlite.Connection, channel: str) -> list[
     return [_share(row) for row in rows]
 
 
-async def all_active_shares(connection: aiosqlite.Connection) -> list[dict[str, Any]]:
-    rows = await fetch_all(
+def all_active_shares(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = select_all(
         connection, f"SELECT {_SHARE_COLUMNS} FROM screenshares WHERE state = 'active'"
     )
     return [_share(row) for row in rows]

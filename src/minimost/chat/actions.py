@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from ..api import ApiError
+from ..db import Changes
 from ..jsoncodec import Fragment, encoded_array
-from ..realtime import Audience, ChangesNow, committed, realtime_of, recorded_changes
+from ..realtime import Audience, realtime_of
 from ..runtime import Runtime
 from . import store
 from .channels import dm_participants, require_postable, require_readable
@@ -73,17 +75,17 @@ async def send_message(
         html = await _rendered(text)
         mentioned = await resolve_mentions(runtime, channel, text) if text else []
 
-        def write(changes: ChangesNow) -> tuple[list[dict[str, Any]], bool]:
+        def write(changes: Changes) -> tuple[list[dict[str, Any]], bool]:
             connection = changes.connection
             if client_id is not None:
-                existing = store.find_by_client_id_now(connection, sender, client_id)
+                existing = store.find_by_client_id(connection, sender, client_id)
                 if existing is not None:
-                    return store.messages_json_now(connection, [existing]), False
+                    return store.messages_json(connection, [existing]), False
             now = time.time()
             messages = []
             if text:
                 messages.append(
-                    store.insert_message_now(
+                    store.insert_message(
                         connection,
                         channel=channel,
                         sender=sender,
@@ -97,7 +99,7 @@ async def send_message(
                 )
             for index, file in enumerate(files):
                 messages.append(
-                    store.insert_message_now(
+                    store.insert_message(
                         connection,
                         channel=channel,
                         sender=sender,
@@ -110,15 +112,15 @@ async def send_message(
                     )
                 )
             if channel.startswith("dm:"):
-                store.remember_dm_now(connection, channel, dm_participants(channel))
-            store.advance_watermark_now(connection, sender, channel, now)
+                store.remember_dm(connection, channel, dm_participants(channel))
+            store.advance_watermark(connection, sender, channel, now)
             if upload is not None:
                 upload.keep(runtime.data_root.uploads_dir)
             for message in messages:
                 changes.record("message.created", Audience(channel=channel), message)
             return messages, True
 
-        messages, created = await committed(runtime, write)
+        messages, created = await runtime.stores.messages.write(write)
         if not created and upload is not None:
             upload.discard()
     except BaseException:
@@ -129,8 +131,9 @@ async def send_message(
 
 
 async def _own_message(runtime: Runtime, username: str, message_id: int) -> Any:
-    async with runtime.stores.messages.read() as connection:
-        row = await store.get_message(connection, message_id)
+    row = await runtime.stores.messages.reading(
+        lambda connection: store.get_message(connection, message_id)
+    )
     if row is None or not _readable(runtime, username, row):
         raise MESSAGE_NOT_FOUND
     if row["sender"] != username:
@@ -151,34 +154,41 @@ async def edit_message(
     text = _checked_text(content)
     html = await asyncio.to_thread(render, text)
     mentioned = await resolve_mentions(runtime, row["channel"], text)
-    async with recorded_changes(runtime) as changes:
-        await store.edit_message(changes.connection, message_id, text, html, time.time())
-        await store.set_mentions(changes.connection, message_id, mentioned)
-        updated = await store.get_message(changes.connection, message_id)
+
+    def write(changes: Changes) -> dict[str, Any]:
+        store.edit_message(changes.connection, message_id, text, html, time.time())
+        store.set_mentions(changes.connection, message_id, mentioned)
+        updated = store.get_message(changes.connection, message_id)
         assert updated is not None
-        (message,) = await store.messages_json(changes.connection, [updated])
-        await changes.record("message.updated", Audience(channel=row["channel"]), message)
-    return message
+        (message,) = store.messages_json(changes.connection, [updated])
+        changes.record("message.updated", Audience(channel=row["channel"]), message)
+        return message
+
+    return await runtime.stores.messages.write(write)
 
 
 async def delete_message(runtime: Runtime, deleter: str, message_id: int) -> None:
     row = await _own_message(runtime, deleter, message_id)
-    async with recorded_changes(runtime) as changes:
+
+    def write(changes: Changes) -> None:
         now = time.time()
-        await store.mark_deleted(changes.connection, message_id, now)
-        await changes.record(
+        store.mark_deleted(changes.connection, message_id, now)
+        changes.record(
             "message.deleted",
             Audience(channel=row["channel"]),
             {"id": message_id, "channel": row["channel"], "deleted_ts": now},
         )
+
+    await runtime.stores.messages.write(write)
 
 
 async def readable_file(runtime: Runtime, username: str, name: str) -> Path:
     """An upload the user may fetch: some live message in a channel they read names it."""
     if "/" in name or name.startswith(".") or not name:
         raise FILE_NOT_FOUND
-    async with runtime.stores.messages.read() as connection:
-        rows = await store.messages_with_file(connection, name)
+    rows = await runtime.stores.messages.reading(
+        lambda connection: store.messages_with_file(connection, name)
+    )
     if not any(_readable(runtime, username, row) for row in rows):
         raise FILE_NOT_FOUND
     path = runtime.data_root.uploads_dir / name
@@ -188,36 +198,43 @@ async def readable_file(runtime: Runtime, username: str, name: str) -> Path:
 
 
 async def message_by_id(runtime: Runtime, username: str, message_id: int) -> dict[str, Any]:
-    async with runtime.stores.messages.read() as connection:
-        row = await store.get_message(connection, message_id)
+
+    def read(connection: sqlite3.Connection) -> dict[str, Any]:
+        row = store.get_message(connection, message_id)
         if row is None or not _readable(runtime, username, row):
             raise MESSAGE_NOT_FOUND
-        (message,) = await store.messages_json(connection, [row])
-    return message
+        (message,) = store.messages_json(connection, [row])
+        return message
+
+    return await runtime.stores.messages.reading(read)
 
 
 async def unread_mentions(runtime: Runtime, username: str) -> list[dict[str, Any]]:
     """Messages waiting for the user that name them (or everyone), newest first."""
-    async with runtime.stores.messages.read() as connection:
-        rows = await store.unread_mentions(connection, username, EVERYONE)
+
+    def read(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+        rows = store.unread_mentions(connection, username, EVERYONE)
         readable = [row for row in rows if _readable(runtime, username, row)]
-        return await store.messages_json(connection, readable)
+        return store.messages_json(connection, readable)
+
+    return await runtime.stores.messages.reading(read)
 
 
 async def direct_messages(runtime: Runtime, username: str) -> list[dict[str, Any]]:
     """The user's DMs: the other people in each, unread count, newest activity first."""
-    async with runtime.stores.messages.read() as connection:
-        listed = []
-        for channel, last in await store.dms_of(connection, username):
-            listed.append(
-                {
-                    "channel": channel,
-                    "users": [name for name in dm_participants(channel) if name != username],
-                    "unread": await store.unread_count(connection, username, channel),
-                    "last_ts": last,
-                }
-            )
-    return listed
+
+    def read(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+        return [
+            {
+                "channel": channel,
+                "users": [name for name in dm_participants(channel) if name != username],
+                "unread": store.unread_count(connection, username, channel),
+                "last_ts": last,
+            }
+            for channel, last in store.dms_of(connection, username)
+        ]
+
+    return await runtime.stores.messages.reading(read)
 
 
 async def hide_dm(runtime: Runtime, username: str, channel: str) -> None:
@@ -225,9 +242,12 @@ async def hide_dm(runtime: Runtime, username: str, channel: str) -> None:
     if not channel.startswith("dm:"):
         raise ApiError(400, "invalid", "Only direct messages can be hidden.")
     await require_readable(runtime, username, channel)
-    async with recorded_changes(runtime) as changes:
-        await store.hide_dm(changes.connection, username, channel, time.time())
-        await changes.record("dm.hidden", Audience(username=username), {"channel": channel})
+
+    def write(changes: Changes) -> None:
+        store.hide_dm(changes.connection, username, channel, time.time())
+        changes.record("dm.hidden", Audience(username=username), {"channel": channel})
+
+    await runtime.stores.messages.write(write)
 
 
 async def history(
@@ -244,13 +264,13 @@ async def history(
     if before is not None:
         # Scrolling back reads each older page about once: keeping it would only cost.
         return await runtime.stores.messages.reading(
-            lambda connection: store.older_page_now(
+            lambda connection: store.older_page(
                 connection, channel, before_id=before, limit=page_size, since=since
             )
         )
     cache = encoded_messages_of(runtime)
     page, fresh = await runtime.stores.messages.reading(
-        lambda connection: store.newest_page_encoded_now(
+        lambda connection: store.newest_page_encoded(
             connection, channel, limit=page_size, since=since, cache=cache
         )
     )

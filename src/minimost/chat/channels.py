@@ -33,11 +33,13 @@ async def require_postable(runtime: Runtime, username: str, channel: str) -> Non
         return
     if channel != canonical_dm(participants):
         raise NOT_FOUND
-    async with runtime.stores.auth.read() as connection:
-        missing = []
-        for name in participants:
-            user = await auth_store.find_user(connection, name)
-            if user is None or user["username"] != name:
-                missing.append(name)
+    found = await runtime.stores.auth.reading(
+        lambda connection: [auth_store.find_user(connection, name) for name in participants]
+    )
+    missing = [
+        name
+        for name, user in zip(participants, found, strict=True)
+        if user is None or user["username"] != name
+    ]
     if missing:
         raise ApiError(400, "invalid", f"No account named {', '.join(missing)}.")

@@ -23,10 +23,12 @@ async def channel_members(runtime: Runtime, channel: str) -> list[str]:
     if channel.startswith("dm:"):
         return dm_participants(channel)
     if channel.startswith("private:"):
-        async with runtime.stores.presence.read() as connection:
-            return list(await private_store.members(connection, int(channel.split(":")[1])))
-    async with runtime.stores.auth.read() as connection:
-        return await auth_store.all_usernames(connection)
+        channel_id = int(channel.split(":")[1])
+        members = await runtime.stores.presence.reading(
+            lambda connection: private_store.members(connection, channel_id)
+        )
+        return list(members)
+    return await runtime.stores.auth.reading(auth_store.all_usernames)
 
 
 async def resolve_mentions(runtime: Runtime, channel: str, text: str) -> list[str]:

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from ..api import ApiError
 from ..runtime import Runtime
 from .markdown import render, render_plain
 
@@ -52,7 +53,7 @@ class OlderHtml:
         """Store every missing HTML; a failure leaves the rest to be rendered when read."""
         try:
             await self._store_all()
-        except sqlite3.Error:
+        except (sqlite3.Error, ApiError):
             log.warning("could not store the HTML of older messages", exc_info=True)
         finally:
             self.done.set()
@@ -69,10 +70,11 @@ class OlderHtml:
             if not batch:
                 break
             rendered = await asyncio.to_thread(_render_batch, batch)
-            async with self.runtime.stores.messages.transaction() as connection:
-                before = connection.total_changes
-                await connection.executemany(STORE, rendered)
-                self.stored += connection.total_changes - before
+            self.stored += await self.runtime.stores.messages.write(
+                lambda changes, rendered=rendered: (
+                    changes.connection.executemany(STORE, rendered).rowcount
+                )
+            )
             after = batch[-1][0]
         if self.stored:
             log.info("stored the HTML of %d messages from an older MiniMost", self.stored)

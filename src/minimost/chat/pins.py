@@ -6,7 +6,8 @@ import time
 from typing import Any
 
 from ..api import ApiError
-from ..realtime import Audience, realtime_of, recorded_changes
+from ..db import Changes
+from ..realtime import Audience, realtime_of
 from ..runtime import Runtime
 from . import store
 from .channels import require_readable
@@ -18,37 +19,40 @@ NOT_FOUND = ApiError(404, "not_found", "No such message.")
 
 async def pins_of(runtime: Runtime, username: str, channel: str) -> list[dict[str, Any]]:
     await require_readable(runtime, username, channel)
-    async with runtime.stores.messages.read() as connection:
-        listed = await store.pinned(
+    listed = await runtime.stores.messages.reading(
+        lambda connection: store.pinned(
             connection, channel, preview_chars=PREVIEW_CHARS, limit=MAX_PINS
         )
+    )
     access = realtime_of(runtime).access
     return [pin for pin in listed if access.can_read(username, channel, pin["ts"])]
 
 
 async def toggle_pin(runtime: Runtime, username: str, message_id: int) -> list[dict[str, Any]]:
     """Pin or unpin; answer the channel's new list (everyone else gets it as an event)."""
-    async with runtime.stores.messages.read() as connection:
-        row = await store.get_message(connection, message_id)
+    row = await runtime.stores.messages.reading(
+        lambda connection: store.get_message(connection, message_id)
+    )
     access = realtime_of(runtime).access
     if row is None or row["deleted"] or not access.can_read(username, row["channel"], row["ts"]):
         raise NOT_FOUND
     channel = row["channel"]
-    async with recorded_changes(runtime) as changes:
-        now_pinned = not await store.is_pinned(changes.connection, message_id)
+
+    def write(changes: Changes) -> None:
+        now_pinned = not store.is_pinned(changes.connection, message_id)
         if not now_pinned:
-            await store.unpin(changes.connection, message_id)
+            store.unpin(changes.connection, message_id)
         else:
-            if await store.live_pin_count(changes.connection, channel) >= MAX_PINS:
+            if store.live_pin_count(changes.connection, channel) >= MAX_PINS:
                 raise ApiError(
                     409,
                     "pin_limit",
                     f"This channel has reached its pin limit ({MAX_PINS}) — unpin one first.",
                 )
-            await store.pin(changes.connection, message_id, channel, username, time.time())
+            store.pin(changes.connection, message_id, channel, username, time.time())
         # Only what changed: a late joiner must not receive previews of older messages,
         # so each client asks for the list, which is filtered for it.
-        await changes.record(
+        changes.record(
             "pins.updated",
             Audience(channel=channel),
             {
@@ -58,4 +62,6 @@ async def toggle_pin(runtime: Runtime, username: str, message_id: int) -> list[d
                 "by": username,
             },
         )
+
+    await runtime.stores.messages.write(write)
     return await pins_of(runtime, username, channel)

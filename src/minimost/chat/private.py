@@ -3,14 +3,17 @@ what comes after they joined."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from typing import Any
 
 from ..api import ApiError
 from ..auth import store as auth_store
-from ..realtime import Audience, realtime_of, recorded_changes
+from ..db import Changes
+from ..realtime import Audience, realtime_of
 from ..runtime import Runtime
 from . import private_store, store
+from .relayed import NOTICE
 
 MAX_NAME_CHARS = 80
 NOT_FOUND = ApiError(404, "not_found", "No such channel.")
@@ -27,19 +30,25 @@ def _checked_name(name: str) -> str:
 
 async def _canonical_accounts(runtime: Runtime, names: list[str]) -> list[str]:
     """The names that are accounts, in each account's own spelling, each once."""
-    found: list[str] = []
-    async with runtime.stores.auth.read() as connection:
+
+    def canonical(connection: sqlite3.Connection) -> list[str]:
+        found: list[str] = []
         for name in names:
-            user = await auth_store.find_user(connection, name.strip())
+            user = auth_store.find_user(connection, name.strip())
             if user is not None and user["username"] not in found:
                 found.append(user["username"])
-    return found
+        return found
+
+    return await runtime.stores.auth.reading(canonical)
 
 
 async def _membership(runtime: Runtime, username: str, channel_id: int) -> dict[str, Any]:
-    async with runtime.stores.presence.read() as connection:
-        name = await private_store.name_of(connection, channel_id)
-        members = await private_store.members(connection, channel_id)
+    name, members = await runtime.stores.presence.reading(
+        lambda connection: (
+            private_store.name_of(connection, channel_id),
+            private_store.members(connection, channel_id),
+        )
+    )
     if name is None or username not in members:
         raise NOT_FOUND
     return {"name": name, "members": members}
@@ -54,19 +63,14 @@ def _summary(channel_id: int, name: str, members: dict[str, float | None]) -> di
     }
 
 
-async def _announce(
-    runtime: Runtime,
-    channel: str,
-    event: str,
-    summary: dict[str, Any],
-    notice: str | None,
-    now: float,
+def _announce(
+    changes: Changes, event: str, summary: dict[str, Any], notice: str | None, now: float
 ) -> None:
-    async with recorded_changes(runtime) as changes:
-        if notice is not None:
-            message = await store.insert_system_notice(changes.connection, channel, notice, now)
-            await changes.record("message.created", Audience(channel=channel), message)
-        await changes.record(event, Audience(channel=channel), summary)
+    """Record the channel's notice (if any) and its new state, with the change."""
+    audience = Audience(channel=summary["channel"])
+    if notice is not None:
+        changes.record(NOTICE, audience, {"text": notice, "ts": now})
+    changes.record(event, audience, summary)
 
 
 async def create(runtime: Runtime, creator: str, name: str, members: list[str]) -> dict[str, Any]:
@@ -74,23 +78,32 @@ async def create(runtime: Runtime, creator: str, name: str, members: list[str]) 
     name = _checked_name(name)
     accounts = await _canonical_accounts(runtime, [creator, *members])
     now = time.time()
-    async with runtime.stores.presence.transaction() as connection:
-        channel_id = await private_store.create(connection, name, creator, accounts, now)
-    membership = dict.fromkeys(accounts)
-    realtime_of(runtime).access.set_private_members(f"private:{channel_id}", membership)
-    summary = _summary(channel_id, name, membership)
-    await _announce(runtime, summary["channel"], "channel.created", summary, None, now)
-    return summary
+    membership: dict[str, float | None] = dict.fromkeys(accounts)
+
+    def write(changes: Changes) -> dict[str, Any]:
+        channel_id = private_store.create(changes.connection, name, creator, accounts, now)
+        summary = _summary(channel_id, name, membership)
+        _announce(changes, "channel.created", summary, None, now)
+        return summary
+
+    access = realtime_of(runtime).access
+    return await runtime.stores.presence.write(
+        write, then=lambda summary: access.set_private_members(summary["channel"], membership)
+    )
 
 
 async def rename(runtime: Runtime, username: str, channel_id: int, name: str) -> dict[str, Any]:
     current = await _membership(runtime, username, channel_id)
     name = _checked_name(name)
-    async with runtime.stores.presence.transaction() as connection:
-        await private_store.rename(connection, channel_id, name)
     summary = _summary(channel_id, name, current["members"])
     notice = f'{username} has renamed the channel to "{name}"'
-    await _announce(runtime, summary["channel"], "channel.updated", summary, notice, time.time())
+    now = time.time()
+
+    def write(changes: Changes) -> None:
+        private_store.rename(changes.connection, channel_id, name)
+        _announce(changes, "channel.updated", summary, notice, now)
+
+    await runtime.stores.presence.write(write)
     return summary
 
 
@@ -107,50 +120,61 @@ async def add_member(
     if added in current["members"]:
         raise ApiError(409, "conflict", f"{added} is already a member.")
     now = time.time()
-    async with runtime.stores.presence.transaction() as connection:
-        await private_store.add_member(connection, channel_id, added, now)
     members = {**current["members"], added: now}
-    channel = f"private:{channel_id}"
-    realtime_of(runtime).access.set_private_members(channel, members)
     summary = _summary(channel_id, current["name"], members)
     notice = f"{username} added {added} to this channel"
-    await _announce(runtime, channel, "channel.updated", summary, notice, now)
+
+    def write(changes: Changes) -> None:
+        private_store.add_member(changes.connection, channel_id, added, now)
+        _announce(changes, "channel.updated", summary, notice, now)
+
+    access = realtime_of(runtime).access
+    await runtime.stores.presence.write(
+        write, then=lambda _: access.set_private_members(summary["channel"], members)
+    )
     return summary
 
 
 async def leave(runtime: Runtime, username: str, channel_id: int) -> None:
     current = await _membership(runtime, username, channel_id)
-    async with runtime.stores.presence.transaction() as connection:
-        await private_store.remove_member(connection, channel_id, username)
     members = {name: start for name, start in current["members"].items() if name != username}
     channel = f"private:{channel_id}"
-    realtime_of(runtime).access.set_private_members(channel, members)
     now = time.time()
-    async with recorded_changes(runtime) as changes:
-        await changes.record(
+
+    def write(changes: Changes) -> None:
+        private_store.remove_member(changes.connection, channel_id, username)
+        changes.record(
             "channel.left", Audience(username=username), {"channel": channel, "id": channel_id}
         )
-    if members:
-        summary = _summary(channel_id, current["name"], members)
-        notice = f"{username} has left the channel"
-        await _announce(runtime, channel, "channel.updated", summary, notice, now)
+        if members:
+            summary = _summary(channel_id, current["name"], members)
+            _announce(changes, "channel.updated", summary, f"{username} has left the channel", now)
+
+    access = realtime_of(runtime).access
+    await runtime.stores.presence.write(
+        write, then=lambda _: access.set_private_members(channel, members)
+    )
 
 
 async def channels_of(runtime: Runtime, username: str) -> list[dict[str, Any]]:
     """The user's private channels with members and unread counts."""
-    async with runtime.stores.presence.read() as connection:
-        rows = await private_store.channels_of(connection, username)
-        memberships = {
-            channel_id: await private_store.members(connection, channel_id)
-            for channel_id, _ in rows
-        }
-    listed = []
-    async with runtime.stores.messages.read() as connection:
-        for channel_id, name in rows:
-            summary = _summary(channel_id, name, memberships[channel_id])
-            start = memberships[channel_id].get(username)
-            summary["unread"] = await store.unread_count(
-                connection, username, summary["channel"], since=start
+
+    def mine(connection: sqlite3.Connection) -> list[tuple[int, str, dict[str, float | None]]]:
+        return [
+            (channel_id, name, private_store.members(connection, channel_id))
+            for channel_id, name in private_store.channels_of(connection, username)
+        ]
+
+    rows = await runtime.stores.presence.reading(mine)
+
+    def with_unread(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+        listed = []
+        for channel_id, name, members in rows:
+            summary = _summary(channel_id, name, members)
+            summary["unread"] = store.unread_count(
+                connection, username, summary["channel"], since=members.get(username)
             )
             listed.append(summary)
-    return listed
+        return listed
+
+    return await runtime.stores.messages.reading(with_unread)

@@ -9,7 +9,8 @@ from importlib import resources
 from typing import Any
 
 from ..api import ApiError
-from ..realtime import Audience, realtime_of, recorded_changes
+from ..db import Changes
+from ..realtime import Audience, realtime_of
 from ..runtime import Runtime
 from . import store
 
@@ -35,17 +36,20 @@ async def set_reaction(
     if name not in reaction_names():
         raise ApiError(400, "unknown_reaction", f'"{name}" is not one of the reactions.')
     access = realtime_of(runtime).access
-    async with recorded_changes(runtime) as changes:
-        row = await store.get_message(changes.connection, message_id)
+
+    def write(changes: Changes) -> dict[str, Any]:
+        row = store.get_message(changes.connection, message_id)
         hidden = row is None or not access.can_read(username, row["channel"], row["ts"])
         if hidden or row["deleted"]:
             raise NOT_FOUND
         channel = row["channel"]
-        changed = await store.set_reaction(
+        changed = store.set_reaction(
             changes.connection, message_id, name, username, present=present, now=time.time()
         )
-        listed = await store.reactions_of(changes.connection, [message_id])
+        listed = store.reactions_of(changes.connection, [message_id])
         summary = {"id": message_id, "channel": channel, "reactions": listed.get(message_id, [])}
         if changed:
-            await changes.record("message.reactions", Audience(channel=channel), summary)
-    return summary
+            changes.record("message.reactions", Audience(channel=channel), summary)
+        return summary
+
+    return await runtime.stores.messages.write(write)

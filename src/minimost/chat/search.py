@@ -44,13 +44,13 @@ async def search(
     find: Callable[[sqlite3.Connection], list[sqlite3.Row]]
     if text and len(text) >= FTS_MIN_CHARS:
         if channel and search_store.scannable(text):
-            find = partial(search_store.in_channel_now, channel=channel, text=text, filters=filters)
+            find = partial(search_store.in_channel, channel=channel, text=text, filters=filters)
         else:
-            find = partial(search_store.by_trigrams_now, text=text, filters=filters)
+            find = partial(search_store.by_trigrams, text=text, filters=filters)
     else:
-        find = partial(search_store.by_like_now, text=text, filters=filters)
+        find = partial(search_store.by_like, text=text, filters=filters)
     return await runtime.stores.messages.reading(
-        lambda connection: store.messages_json_now(connection, find(connection))
+        lambda connection: store.messages_json(connection, find(connection))
     )
 
 

@@ -65,7 +65,7 @@ def scannable(text: str) -> bool:
     return text.isascii() and len(text) <= SCANNED_TEXT_MAX_CHARS
 
 
-def by_trigrams_now(
+def by_trigrams(
     connection: sqlite3.Connection,
     text: str,
     filters: Filters,
@@ -91,7 +91,7 @@ def by_trigrams_now(
     ).fetchall()
 
 
-def in_channel_now(
+def in_channel(
     connection: sqlite3.Connection, channel: str, text: str, filters: Filters
 ) -> list[sqlite3.Row]:
     """Scan the channel's newest rows for ``text``, then older ones via the trigram index.
@@ -114,7 +114,7 @@ def in_channel_now(
             [channel, *params],
         ).fetchall()
         if len(rows) < LIMIT and below_id is not None:
-            rows += by_trigrams_now(
+            rows += by_trigrams(
                 connection, text, filters, below_id=below_id, limit=LIMIT - len(rows)
             )
         return rows
@@ -122,7 +122,7 @@ def in_channel_now(
         connection.execute("COMMIT")
 
 
-def by_like_now(
+def by_like(
     connection: sqlite3.Connection, text: str | None, filters: Filters
 ) -> list[sqlite3.Row]:
     """Newest first through whichever index the filters allow; short text by LIKE."""

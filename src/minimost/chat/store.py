@@ -7,10 +7,8 @@ import math
 import sqlite3
 from typing import Any
 
-import aiosqlite
-
 from .. import jsoncodec
-from ..db.database import fetch_all, fetch_one, fetch_value, on_connection_thread
+from ..db.database import select_all, select_one, select_value
 from .markdown import render_plain
 from .message_cache import EncodedMessages, Version
 from .older_html import html_for
@@ -78,31 +76,13 @@ def message_json(
     }
 
 
-async def messages_json(
-    connection: aiosqlite.Connection, rows: list[sqlite3.Row]
-) -> list[dict[str, Any]]:
-    """Messages with their reactions, fetched for the whole list in one query."""
-    return await on_connection_thread(connection, lambda plain: messages_json_now(plain, rows))
-
-
-def messages_json_now(
-    connection: sqlite3.Connection, rows: list[sqlite3.Row]
-) -> list[dict[str, Any]]:
+def messages_json(connection: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
     """``messages_json`` on the connection's own thread."""
-    by_message = reactions_of_now(connection, [row["id"] for row in rows])
+    by_message = reactions_of(connection, [row["id"] for row in rows])
     return [message_json(row, by_message.get(row["id"], [])) for row in rows]
 
 
-async def reactions_of(
-    connection: aiosqlite.Connection, message_ids: list[int]
-) -> dict[int, list[dict[str, Any]]]:
-    """Each message's reactions: one entry per name, in the order they were first given."""
-    return await on_connection_thread(
-        connection, lambda plain: reactions_of_now(plain, message_ids)
-    )
-
-
-def reactions_of_now(
+def reactions_of(
     connection: sqlite3.Connection, message_ids: list[int]
 ) -> dict[int, list[dict[str, Any]]]:
     """``reactions_of`` on the connection's own thread: one query for all the messages."""
@@ -125,8 +105,8 @@ def reactions_of_now(
     }
 
 
-async def set_reaction(
-    connection: aiosqlite.Connection,
+def set_reaction(
+    connection: sqlite3.Connection,
     message_id: int,
     name: str,
     username: str,
@@ -136,19 +116,19 @@ async def set_reaction(
 ) -> bool:
     """Add or remove one user's reaction; answer whether anything changed."""
     if present:
-        cursor = await connection.execute(
+        cursor = connection.execute(
             "INSERT OR IGNORE INTO reactions (message_id, emoji, reactor) VALUES (?, ?, ?)",
             (message_id, name, username),
         )
     else:
-        cursor = await connection.execute(
+        cursor = connection.execute(
             "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND reactor = ?",
             (message_id, name, username),
         )
     if cursor.rowcount == 0:
         return False
     # The original's clients poll for rows whose reactions_ts moved; keep it current.
-    await connection.execute("UPDATE messages SET reactions_ts = ? WHERE id = ?", (now, message_id))
+    connection.execute("UPDATE messages SET reactions_ts = ? WHERE id = ?", (now, message_id))
     return True
 
 
@@ -160,8 +140,8 @@ def _file_json(stored: str) -> dict[str, Any]:
     }
 
 
-async def messages_with_file(connection: aiosqlite.Connection, stored: str) -> list[sqlite3.Row]:
-    return await fetch_all(
+def messages_with_file(connection: sqlite3.Connection, stored: str) -> list[sqlite3.Row]:
+    return select_all(
         connection, "SELECT channel, ts FROM messages WHERE filename = ? AND deleted = 0", (stored,)
     )
 
@@ -176,21 +156,21 @@ def _mention_list(stored: str | None) -> list[str]:
     return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
 
 
-async def set_mentions(connection: aiosqlite.Connection, message_id: int, names: list[str]) -> None:
+def set_mentions(connection: sqlite3.Connection, message_id: int, names: list[str]) -> None:
     """Store who a message mentions: the original's JSON column and the lookup index."""
-    await connection.execute(
+    connection.execute(
         "UPDATE messages SET mentions = ? WHERE id = ?",
         (json.dumps(names) if names else None, message_id),
     )
-    await connection.execute("DELETE FROM message_mentions WHERE message_id = ?", (message_id,))
-    await connection.executemany(MENTION_INSERT, [(message_id, name) for name in names])
+    connection.execute("DELETE FROM message_mentions WHERE message_id = ?", (message_id,))
+    connection.executemany(MENTION_INSERT, [(message_id, name) for name in names])
 
 
-async def unread_mentions(
-    connection: aiosqlite.Connection, username: str, everyone: str
+def unread_mentions(
+    connection: sqlite3.Connection, username: str, everyone: str
 ) -> list[sqlite3.Row]:
     """Unread, live messages from others that mention the user or everyone, newest first."""
-    return await fetch_all(
+    return select_all(
         connection,
         f"SELECT {', '.join('m.' + field for field in MESSAGE_FIELDS.split(', '))} "
         "FROM message_mentions mm JOIN messages m ON m.id = mm.message_id "
@@ -202,8 +182,8 @@ async def unread_mentions(
     )
 
 
-async def get_message(connection: aiosqlite.Connection, message_id: int) -> sqlite3.Row | None:
-    return await fetch_one(
+def get_message(connection: sqlite3.Connection, message_id: int) -> sqlite3.Row | None:
+    return select_one(
         connection, f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id = ?", (message_id,)
     )
 
@@ -211,7 +191,7 @@ async def get_message(connection: aiosqlite.Connection, message_id: int) -> sqli
 FIND_BY_CLIENT_ID = f"SELECT {MESSAGE_FIELDS} FROM messages WHERE sender = ? AND client_msg_id = ?"
 
 
-def find_by_client_id_now(
+def find_by_client_id(
     connection: sqlite3.Connection, sender: str, client_id: str
 ) -> sqlite3.Row | None:
     return connection.execute(FIND_BY_CLIENT_ID, (sender, client_id)).fetchone()
@@ -223,7 +203,7 @@ INSERT_MESSAGE = (
 )
 
 
-def insert_message_now(
+def insert_message(
     connection: sqlite3.Connection,
     *,
     channel: str,
@@ -282,17 +262,17 @@ def insert_message_now(
     return message_json(written)
 
 
-async def edit_message(
-    connection: aiosqlite.Connection, message_id: int, content: str, content_html: str, now: float
+def edit_message(
+    connection: sqlite3.Connection, message_id: int, content: str, content_html: str, now: float
 ) -> None:
-    await connection.execute(
+    connection.execute(
         "UPDATE messages SET content = ?, content_html = ?, edited = 1, edited_ts = ? WHERE id = ?",
         (content, content_html, now, message_id),
     )
 
 
-async def mark_deleted(connection: aiosqlite.Connection, message_id: int, now: float) -> None:
-    await connection.execute(
+def mark_deleted(connection: sqlite3.Connection, message_id: int, now: float) -> None:
+    connection.execute(
         "UPDATE messages SET deleted = 1, deleted_ts = ? WHERE id = ?", (now, message_id)
     )
 
@@ -303,14 +283,14 @@ OLDER_PAGE = (
 )
 
 
-def older_page_now(
+def older_page(
     connection: sqlite3.Connection, channel: str, *, before_id: int, limit: int, since: float | None
 ) -> list[dict[str, Any]]:
     """The ``limit`` live messages before ``before_id`` (from ``since``), oldest first, with
     their reactions."""
     rows = connection.execute(OLDER_PAGE, (channel, before_id, since or 0, limit)).fetchall()
     rows.reverse()
-    return messages_json_now(connection, rows)
+    return messages_json(connection, rows)
 
 
 # The newest page's messages with their version (``message_cache.py``), and the same
@@ -327,7 +307,7 @@ PAGE_ROWS_BETWEEN = (
 )
 
 
-def newest_page_encoded_now(
+def newest_page_encoded(
     connection: sqlite3.Connection,
     channel: str,
     *,
@@ -360,7 +340,7 @@ def newest_page_encoded_now(
         rows = plain.execute(
             PAGE_ROWS_BETWEEN, (channel, since or 0, missing[0], missing[-1])
         ).fetchall()
-        by_message = reactions_of_now(connection, missing)
+        by_message = reactions_of(connection, missing)
         wanted = set(missing)
         for row in rows:
             message_id = row[3]
@@ -380,42 +360,32 @@ ADVANCE_WATERMARK = (
 )
 
 
-async def advance_watermark(
-    connection: aiosqlite.Connection, username: str, channel: str, ts: float
-) -> None:
-    """Move the user's read position forward (never back)."""
-    await connection.execute(ADVANCE_WATERMARK, (username, channel, ts))
-
-
-def advance_watermark_now(
+def advance_watermark(
     connection: sqlite3.Connection, username: str, channel: str, ts: float
 ) -> None:
     connection.execute(ADVANCE_WATERMARK, (username, channel, ts))
 
 
-async def insert_system_notice(
-    connection: aiosqlite.Connection, channel: str, text: str, now: float
+def insert_system_notice(
+    connection: sqlite3.Connection, channel: str, text: str, now: float
 ) -> dict[str, Any]:
     """Post a notice from MiniMost; return the message as clients receive it."""
-    return await on_connection_thread(
+    return insert_message(
         connection,
-        lambda plain: insert_message_now(
-            plain,
-            channel=channel,
-            sender=SYSTEM_SENDER,
-            content=text,
-            content_html=render_plain(text),
-            ts=now,
-            content_type="system",
-        ),
+        channel=channel,
+        sender=SYSTEM_SENDER,
+        content=text,
+        content_html=render_plain(text),
+        ts=now,
+        content_type="system",
     )
 
 
-async def seed_read_watermarks(
-    connection: aiosqlite.Connection, username: str, channels: tuple[str, ...], now: float
+def seed_read_watermarks(
+    connection: sqlite3.Connection, username: str, channels: tuple[str, ...], now: float
 ) -> None:
     """A newcomer starts with nothing unread, yet can still read the backlog."""
-    await connection.executemany(
+    connection.executemany(
         "INSERT INTO read_state (user, channel, last_read_ts) VALUES (?, ?, ?) "
         "ON CONFLICT (user, channel) DO UPDATE "
         "SET last_read_ts = MAX(last_read_ts, excluded.last_read_ts)",
@@ -423,47 +393,39 @@ async def seed_read_watermarks(
     )
 
 
-async def anonymise_messages(
-    connection: aiosqlite.Connection, username: str, replacement: str
-) -> int:
-    cursor = await connection.execute(
+def anonymise_messages(connection: sqlite3.Connection, username: str, replacement: str) -> int:
+    cursor = connection.execute(
         "UPDATE messages SET sender = ? WHERE sender = ?", (replacement, username)
     )
     return cursor.rowcount
 
 
-async def delete_messages_and_reactions(
-    connection: aiosqlite.Connection, username: str, now: float
-) -> int:
-    cursor = await connection.execute("DELETE FROM messages WHERE sender = ?", (username,))
+def delete_messages_and_reactions(connection: sqlite3.Connection, username: str, now: float) -> int:
+    cursor = connection.execute("DELETE FROM messages WHERE sender = ?", (username,))
     # Messages losing a reaction show it moved, as a toggled reaction does.
-    await connection.execute(
+    connection.execute(
         "UPDATE messages SET reactions_ts = ? "
         "WHERE id IN (SELECT message_id FROM reactions WHERE reactor = ?)",
         (now, username),
     )
-    await connection.execute("DELETE FROM reactions WHERE reactor = ?", (username,))
-    await connection.execute(
-        "DELETE FROM reactions WHERE message_id NOT IN (SELECT id FROM messages)"
-    )
-    await connection.execute("DELETE FROM pins WHERE message_id NOT IN (SELECT id FROM messages)")
+    connection.execute("DELETE FROM reactions WHERE reactor = ?", (username,))
+    connection.execute("DELETE FROM reactions WHERE message_id NOT IN (SELECT id FROM messages)")
+    connection.execute("DELETE FROM pins WHERE message_id NOT IN (SELECT id FROM messages)")
     return cursor.rowcount
 
 
-async def delete_read_state(connection: aiosqlite.Connection, username: str) -> None:
-    await connection.execute("DELETE FROM read_state WHERE user = ?", (username,))
-    await connection.execute("DELETE FROM dm_hidden WHERE user = ?", (username,))
+def delete_read_state(connection: sqlite3.Connection, username: str) -> None:
+    connection.execute("DELETE FROM read_state WHERE user = ?", (username,))
+    connection.execute("DELETE FROM dm_hidden WHERE user = ?", (username,))
 
 
-async def latest_ts(connection: aiosqlite.Connection, channel: str) -> float | None:
+def latest_ts(connection: sqlite3.Connection, channel: str) -> float | None:
     """The newest message time in a channel (deleted and own rows included)."""
-    return await fetch_value(
-        connection, "SELECT MAX(ts) FROM messages WHERE channel = ?", (channel,)
-    )
+    return select_value(connection, "SELECT MAX(ts) FROM messages WHERE channel = ?", (channel,))
 
 
-async def read_positions(connection: aiosqlite.Connection, channel: str) -> dict[str, float]:
-    rows = await fetch_all(
+def read_positions(connection: sqlite3.Connection, channel: str) -> dict[str, float]:
+    rows = select_all(
         connection,
         "SELECT user, last_read_ts FROM read_state WHERE channel = ? ORDER BY user",
         (channel,),
@@ -476,21 +438,23 @@ UNREAD_AFTER = (
 )
 
 
-async def unread_count(
-    connection: aiosqlite.Connection, username: str, channel: str, *, since: float | None = None
+def unread_count(
+    connection: sqlite3.Connection, username: str, channel: str, *, since: float | None = None
 ) -> int:
     """Messages after the user's read position (and ``since``), not their own, not deleted."""
-    rows = await connection.execute_fetchall(
-        "SELECT last_read_ts FROM read_state WHERE user = ? AND channel = ?", (username, channel)
+    rows = select_all(
+        connection,
+        "SELECT last_read_ts FROM read_state WHERE user = ? AND channel = ?",
+        (username, channel),
     )
     position = max((row[0] for row in rows), default=0.0)
     # "ts >= since" as a strict bound: the float just below since.
     after = max(position, math.nextafter(since, -math.inf) if since else 0.0)
-    counted = await connection.execute_fetchall(UNREAD_AFTER, (channel, after, username))
+    counted = select_all(connection, UNREAD_AFTER, (channel, after, username))
     return int(next(iter(counted))[0])
 
 
-def unread_counts_now(
+def unread_counts(
     connection: sqlite3.Connection, username: str, channels: list[str] | tuple[str, ...]
 ) -> dict[str, int]:
     """``unread_count`` for many channels in one go (on a connection's own thread)."""
@@ -508,26 +472,24 @@ def unread_counts_now(
     }
 
 
-async def is_pinned(connection: aiosqlite.Connection, message_id: int) -> bool:
-    row = await fetch_one(connection, "SELECT 1 FROM pins WHERE message_id = ?", (message_id,))
+def is_pinned(connection: sqlite3.Connection, message_id: int) -> bool:
+    row = select_one(connection, "SELECT 1 FROM pins WHERE message_id = ?", (message_id,))
     return row is not None
 
 
-async def pin(
-    connection: aiosqlite.Connection, message_id: int, channel: str, by: str, now: float
-) -> None:
-    await connection.execute(
+def pin(connection: sqlite3.Connection, message_id: int, channel: str, by: str, now: float) -> None:
+    connection.execute(
         "INSERT INTO pins (message_id, channel, pinned_by, pinned_ts) VALUES (?, ?, ?, ?)",
         (message_id, channel, by, now),
     )
 
 
-async def unpin(connection: aiosqlite.Connection, message_id: int) -> None:
-    await connection.execute("DELETE FROM pins WHERE message_id = ?", (message_id,))
+def unpin(connection: sqlite3.Connection, message_id: int) -> None:
+    connection.execute("DELETE FROM pins WHERE message_id = ?", (message_id,))
 
 
-async def live_pin_count(connection: aiosqlite.Connection, channel: str) -> int:
-    row = await fetch_one(
+def live_pin_count(connection: sqlite3.Connection, channel: str) -> int:
+    row = select_one(
         connection,
         "SELECT COUNT(*) FROM pins p JOIN messages m ON m.id = p.message_id "
         "WHERE p.channel = ? AND m.deleted = 0",
@@ -536,11 +498,11 @@ async def live_pin_count(connection: aiosqlite.Connection, channel: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def pinned(
-    connection: aiosqlite.Connection, channel: str, *, preview_chars: int, limit: int
+def pinned(
+    connection: sqlite3.Connection, channel: str, *, preview_chars: int, limit: int
 ) -> list[dict[str, Any]]:
     """Pinned live messages, most recently pinned first, with a short preview."""
-    rows = await fetch_all(
+    rows = select_all(
         connection,
         "SELECT m.id, m.channel, m.sender, m.content, m.filename, m.ts, p.pinned_by, "
         "p.pinned_ts FROM pins p JOIN messages m ON m.id = p.message_id "
@@ -566,13 +528,13 @@ async def pinned(
 REMEMBER_DM = "INSERT OR IGNORE INTO dm_members (channel, username) VALUES (?, ?)"
 
 
-def remember_dm_now(connection: sqlite3.Connection, channel: str, members: list[str]) -> None:
+def remember_dm(connection: sqlite3.Connection, channel: str, members: list[str]) -> None:
     connection.executemany(REMEMBER_DM, [(channel, member) for member in members])
 
 
-async def dms_of(connection: aiosqlite.Connection, username: str) -> list[tuple[str, float]]:
+def dms_of(connection: sqlite3.Connection, username: str) -> list[tuple[str, float]]:
     """The user's DMs that are not hidden (or have news since), newest activity first."""
-    rows = await fetch_all(
+    rows = select_all(
         connection,
         "SELECT d.channel, (SELECT MAX(ts) FROM messages m WHERE m.channel = d.channel) AS last "
         "FROM dm_members d WHERE d.username = ? AND NOT EXISTS ("
@@ -584,10 +546,8 @@ async def dms_of(connection: aiosqlite.Connection, username: str) -> list[tuple[
     return [(row[0], row[1] or 0.0) for row in rows]
 
 
-async def hide_dm(
-    connection: aiosqlite.Connection, username: str, channel: str, now: float
-) -> None:
-    await connection.execute(
+def hide_dm(connection: sqlite3.Connection, username: str, channel: str, now: float) -> None:
+    connection.execute(
         "INSERT OR REPLACE INTO dm_hidden (user, channel, hidden_ts) VALUES (?, ?, ?)",
         (username, channel, now),
     )

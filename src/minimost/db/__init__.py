@@ -3,5 +3,6 @@
 from .database import Database
 from .migrate import Migration, discover
 from .stores import Stores
+from .writes import Changes
 
-__all__ = ["Database", "Migration", "Stores", "discover"]
+__all__ = ["Changes", "Database", "Migration", "Stores", "discover"]

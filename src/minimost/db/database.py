@@ -1,7 +1,9 @@
 """One SQLite database: a single writer connection and a small pool of readers.
 
 All writes go through the one writer (serialized by a lock), so SQLite never sees two
-writers fight over its lock; readers run in parallel thanks to WAL. Foreign keys stay
+writers fight over its lock; readers run in parallel thanks to WAL. Changes enter by
+one door, ``write`` (see ``writes.py``); reads by ``reading``; ``maintenance`` is for
+VACUUM and bulk housekeeping only. Foreign keys stay
 off: the original tables declare references that old data does not always honour
 (replies to purged messages), and enforcing them now would make retention fail.
 
@@ -21,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +31,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from .migrate import Migration, apply_migrations
+from .writes import Changes, GroupCommit, OnCommit, Recorder
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,26 @@ async def fetch_value(
     return row[0] if row is not None else None
 
 
+def select_all(
+    connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
+) -> list[sqlite3.Row]:
+    """Every row of a query."""
+    return connection.execute(sql, params).fetchall()
+
+
+def select_one(
+    connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
+) -> sqlite3.Row | None:
+    """The first row of a query or None."""
+    return connection.execute(sql, params).fetchone()
+
+
+def select_value(connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """The first column of the first row, or None when there is no row."""
+    row = connection.execute(sql, params).fetchone()
+    return row[0] if row is not None else None
+
+
 class Database:
     """A database file opened once per process, migrated to the newest version."""
 
@@ -107,6 +130,12 @@ class Database:
         self._checkpoints: asyncio.Task[None] | None = None
         self._written = asyncio.Event()
         self.checkpointed = asyncio.Event()
+        self._commits = GroupCommit(self, self._held_writer)
+        # How ``changes.record`` writes an event, what sees each batch's events after
+        # its commit (under the writer), and what follows each write once committed.
+        self.recorder: Recorder | None = None
+        self.on_commit: OnCommit | None = None
+        self.after_write: Callable[[], Awaitable[None]] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -176,24 +205,52 @@ class Database:
         async with self.read() as connection:
             return await on_connection_thread(connection, work)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run a write transaction on the writer: commit on success, roll back on error."""
-        async with self.writer() as connection:
-            # BEGIN is inside the try: a task cancelled while awaiting it has still begun
-            # the transaction on the connection's thread, and must not leave it open.
-            try:
-                await connection.execute("BEGIN IMMEDIATE")
-                yield connection
-            except BaseException:
-                await connection.rollback()
-                raise
-            else:
-                await connection.commit()
+    async def write(
+        self, work: Callable[[Changes], T], *, then: Callable[[T], object] | None = None
+    ) -> T:
+        """Run ``work(changes)`` on the writer's thread, committed with the writes waiting
+        now; return its value.
+
+        An exception from ``work`` undoes only its own writes and is raised here; a
+        refusal of the whole batch by the storage is a 503 ``ApiError``. Once a write
+        that recorded events commits, ``after_write`` runs before this returns (outbox
+        databases relay their events there). ``then(value)`` runs right at the commit,
+        before any event of the batch is published or relayed, for what must follow the
+        commit before anyone hears of it (who may read a channel).
+        """
+        if self._writer is None:
+            raise RuntimeError(f"database {self.path.name} is not open")
+        value, recorded = await self._commits.run(work, then)
+        if recorded and self.after_write is not None:
+            await self.after_write()
+        return value
 
     @asynccontextmanager
-    async def writer(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Exclusive use of the writer outside a transaction (VACUUM, checkpoints)."""
+    async def maintenance(
+        self, *, transaction: bool = False
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        """Exclusive use of the raw writer outside ``write``: VACUUM, bulk housekeeping.
+
+        Never for changes users must see: those go through ``write`` with their events.
+        With ``transaction``, the work commits on success and rolls back on error.
+        """
+        async with self._held_writer() as writer:
+            if not transaction:
+                yield writer
+                return
+            # BEGIN is inside the try: a task cancelled while awaiting it has still begun
+            # the transaction on the connection's thread.
+            try:
+                await writer.execute("BEGIN IMMEDIATE")
+                yield writer
+            except BaseException:
+                await writer.rollback()
+                raise
+            await writer.commit()
+
+    @asynccontextmanager
+    async def _held_writer(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer, held against every other use until the block ends."""
         if self._writer is None:
             raise RuntimeError(f"database {self.path.name} is not open")
         async with self._write_lock:

@@ -414,12 +414,12 @@ class ForeignDatabaseError(Exception):
 
 
 async def _purge_main_database(messages: Database, cutoff: float, report: StepReport) -> None:
-    async with messages.writer() as connection:
+    async with messages.maintenance() as connection:
         before = await database_bytes(connection)
-    async with messages.transaction() as connection:
+    async with messages.maintenance(transaction=True) as connection:
         rows = await delete_messages_before(connection, cutoff)
         orphans = await prune_orphans(connection)
-    async with messages.writer() as connection:
+    async with messages.maintenance() as connection:
         if await reclaim_space(connection, deleted=bool(rows or orphans)) == "vacuum":
             await checkpoint_truncate(connection)  # the VACUUM copied the whole file into WAL
         after = await database_bytes(connection)
@@ -509,7 +509,7 @@ async def enforce_message_db_cap(
     first: int | None = None
     last = 0
     while True:
-        async with messages.transaction() as connection:
+        async with messages.maintenance(transaction=True) as connection:
             live = await live_bytes(connection)
             first = live if first is None else first
             last = live
@@ -542,7 +542,7 @@ async def enforce_message_db_cap(
             break
     report.bytes_freed = max((first or 0) - last, 0)
     if report.rows_deleted or report.orphans_pruned:
-        async with messages.writer() as connection:
+        async with messages.maintenance() as connection:
             await connection.execute("VACUUM")
             await checkpoint_truncate(connection)
     return report
@@ -553,6 +553,7 @@ async def prune_event_log(
 ) -> StepReport:
     """Forget events older than the resume horizon; the newest event always stays."""
     report = StepReport(EVENT_LOG)
-    async with messages.transaction() as connection:
-        report.rows_deleted = await event_log.prune_before(connection, now - days * 86400)
+    report.rows_deleted = await messages.write(
+        lambda changes: event_log.prune_before(changes.connection, now - days * 86400)
+    )
     return report

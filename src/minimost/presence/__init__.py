@@ -47,8 +47,9 @@ def register(app: Quart, runtime: Runtime) -> None:
     @asynccontextmanager
     async def everyone_offline_at_start() -> AsyncIterator[None]:
         """Nobody is connected to a server that just started, whatever the table says."""
-        async with runtime.stores.presence.transaction() as connection:
-            await store.mark_everyone_offline(connection)
+        await runtime.stores.presence.write(
+            lambda changes: store.mark_everyone_offline(changes.connection)
+        )
         try:
             yield
         finally:

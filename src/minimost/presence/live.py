@@ -81,14 +81,17 @@ class PresenceTracker:
         if override is not None and override not in OVERRIDES:
             raise ValueError(override)
         self._overrides[username] = override
-        async with self.runtime.stores.presence.transaction() as connection:
-            await store.set_override(connection, username, override, time.time())
+        now = time.time()
+        await self.runtime.stores.presence.write(
+            lambda changes: store.set_override(changes.connection, username, override, now)
+        )
         return await self._refresh(username)
 
     async def override_of(self, username: str) -> str | None:
         if username not in self._overrides:
-            async with self.runtime.stores.presence.read() as connection:
-                self._overrides[username] = await store.override_of(connection, username)
+            self._overrides[username] = await self.runtime.stores.presence.reading(
+                lambda connection: store.override_of(connection, username)
+            )
         return self._overrides[username]
 
     async def forget(self, username: str) -> None:
@@ -110,8 +113,10 @@ class PresenceTracker:
             if self._shown.get(username, "offline") == shown:
                 return shown
             self._shown[username] = shown
-            async with self.runtime.stores.presence.transaction() as connection:
-                await store.record_live_state(connection, username, live, time.time())
+            now = time.time()
+            await self.runtime.stores.presence.write(
+                lambda changes: store.record_live_state(changes.connection, username, live, now)
+            )
         await self.publish(presence_signal(username, shown))
         return shown
 
@@ -124,8 +129,9 @@ class PresenceTracker:
 async def online_users(runtime: Runtime, tracker: PresenceTracker) -> dict[str, str]:
     """Everyone seen within the online window, with the state others should see."""
     cutoff = int(time.time()) - ONLINE_WINDOW_SECONDS
-    async with runtime.stores.presence.read() as connection:
-        rows = await store.recently_seen(connection, cutoff)
+    rows = await runtime.stores.presence.reading(
+        lambda connection: store.recently_seen(connection, cutoff)
+    )
     states = {username: override or state for username, state, override in rows}
     states.update(tracker.shown_states())
     return {name: state for name, state in sorted(states.items()) if state != "offline"}

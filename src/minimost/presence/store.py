@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import aiosqlite
+import sqlite3
 
-from ..db.database import fetch_all, fetch_value
+from ..db.database import select_all, select_value
 
 
-async def mark_everyone_offline(connection: aiosqlite.Connection) -> int:
+def mark_everyone_offline(connection: sqlite3.Connection) -> int:
     """Set every presence row offline and clear overrides; return how many rows changed."""
-    cursor = await connection.execute(
+    cursor = connection.execute(
         "UPDATE presence SET state = 'offline', override = NULL "
         "WHERE state != 'offline' OR override IS NOT NULL"
     )
     return cursor.rowcount
 
 
-async def set_state(
-    connection: aiosqlite.Connection, username: str, state: str, now: float
-) -> None:
+def set_state(connection: sqlite3.Connection, username: str, state: str, now: float) -> None:
     """Record a user's presence state; going offline also clears a manual override."""
     clear_override = state == "offline"
-    await connection.execute(
+    connection.execute(
         "INSERT INTO presence (user, last_seen, state, override) VALUES (?, ?, ?, NULL) "
         "ON CONFLICT (user) DO UPDATE SET last_seen = excluded.last_seen, "
         "state = excluded.state, "
@@ -30,7 +28,7 @@ async def set_state(
     )
 
 
-async def forget_user(connection: aiosqlite.Connection, username: str) -> None:
+def forget_user(connection: sqlite3.Connection, username: str) -> None:
     """Remove a deleted account from presence, typing, private channels and calls."""
     for table, column in (
         ("presence", "user"),
@@ -38,40 +36,36 @@ async def forget_user(connection: aiosqlite.Connection, username: str) -> None:
         ("private_channel_members", "username"),
         ("call_participants", "username"),
     ):
-        await connection.execute(f"DELETE FROM {table} WHERE {column} = ?", (username,))
+        connection.execute(f"DELETE FROM {table} WHERE {column} = ?", (username,))
 
 
-async def record_live_state(
-    connection: aiosqlite.Connection, username: str, state: str, now: float
+def record_live_state(
+    connection: sqlite3.Connection, username: str, state: str, now: float
 ) -> None:
     """Persist what the user's tabs report, keeping any override."""
-    await connection.execute(
+    connection.execute(
         "INSERT INTO presence (user, last_seen, state) VALUES (?, ?, ?) "
         "ON CONFLICT (user) DO UPDATE SET last_seen = excluded.last_seen, state = excluded.state",
         (username, int(now), state),
     )
 
 
-async def set_override(
-    connection: aiosqlite.Connection, username: str, override: str | None, now: float
+def set_override(
+    connection: sqlite3.Connection, username: str, override: str | None, now: float
 ) -> None:
-    await connection.execute(
+    connection.execute(
         "INSERT INTO presence (user, last_seen, state, override) VALUES (?, ?, 'offline', ?) "
         "ON CONFLICT (user) DO UPDATE SET override = excluded.override",
         (username, int(now), override),
     )
 
 
-async def override_of(connection: aiosqlite.Connection, username: str) -> str | None:
-    return await fetch_value(
-        connection, "SELECT override FROM presence WHERE user = ?", (username,)
-    )
+def override_of(connection: sqlite3.Connection, username: str) -> str | None:
+    return select_value(connection, "SELECT override FROM presence WHERE user = ?", (username,))
 
 
-async def recently_seen(
-    connection: aiosqlite.Connection, cutoff: int
-) -> list[tuple[str, str, str | None]]:
-    rows = await fetch_all(
+def recently_seen(connection: sqlite3.Connection, cutoff: int) -> list[tuple[str, str, str | None]]:
+    rows = select_all(
         connection, "SELECT user, state, override FROM presence WHERE last_seen >= ?", (cutoff,)
     )
     return [(row[0], row[1], row[2]) for row in rows]

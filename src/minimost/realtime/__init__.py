@@ -15,10 +15,11 @@ from ..features import Feature
 from ..runtime import Runtime
 from .access import Access
 from .broker import LocalBroker
-from .changes import Changes, ChangesNow, GroupCommit, committed, recorded_changes
+from .changes import Changes, log_event
 from .compression import decline_websocket_compression
 from .events import Audience, Event, Signal
 from .hub import Connection, Hub
+from .outbox import Relay
 from .routes import blueprint
 from .services import FrameHandler, Realtime, realtime_of
 
@@ -26,15 +27,12 @@ __all__ = [
     "FEATURE",
     "Audience",
     "Changes",
-    "ChangesNow",
     "Connection",
     "Event",
     "FrameHandler",
     "Realtime",
     "Signal",
-    "committed",
     "realtime_of",
-    "recorded_changes",
 ]
 
 CLOSE_GOING_AWAY = 1001
@@ -57,8 +55,12 @@ def register(app: Quart, runtime: Runtime) -> None:
     )
     broker = LocalBroker()
     broker.attach(hub.deliver)
-    committer = GroupCommit(runtime.stores.messages, broker)
-    runtime.services.realtime = Realtime(access, hub, broker, committer)
+    stores = runtime.stores
+    stores.messages.recorder = log_event
+    stores.messages.on_commit = broker.publish_all
+    relay = Relay(stores.messages, {"auth": stores.auth, "presence": stores.presence})
+    relay.attach()
+    runtime.services.realtime = Realtime(access, hub, broker, relay)
     app.register_blueprint(blueprint)
 
     async def close_ended_sessions(username: str, sids: list[str]) -> None:
@@ -68,6 +70,7 @@ def register(app: Quart, runtime: Runtime) -> None:
 
     @asynccontextmanager
     async def serving() -> AsyncIterator[Hub]:
+        await relay.relay_all()
         async with runtime.stores.presence.read() as connection:
             await access.load_private_members(connection)
         heartbeat = asyncio.create_task(_heartbeat(hub, runtime.boot.ws_heartbeat_seconds))

@@ -92,9 +92,9 @@ async def socket() -> None:
 
 
 async def _serve(runtime: Runtime, connection: Connection, after: int | None) -> None:
-    async with runtime.stores.messages.read() as reader:
-        head = await store.head(reader)
-        oldest = await store.oldest(reader)
+    head, oldest = await runtime.stores.messages.reading(
+        lambda reader: (store.head(reader), store.oldest(reader))
+    )
     await websocket.send(
         compact(
             {
@@ -163,8 +163,9 @@ async def _replay(runtime: Runtime, username: str, after: int, head: int) -> int
     access = realtime_of(runtime).access
     cursor = after
     while cursor < head:
-        async with runtime.stores.messages.read() as reader:
-            batch = await store.after(reader, cursor, head, REPLAY_BATCH)
+        batch = await runtime.stores.messages.reading(
+            lambda reader, cursor=cursor: store.after(reader, cursor, head, REPLAY_BATCH)
+        )
         if not batch:
             break
         for event in batch:

@@ -13,7 +13,7 @@ from .events import Signal
 from .hub import Connection, Hub
 
 if TYPE_CHECKING:
-    from .changes import GroupCommit
+    from .outbox import Relay
 
 
 # A client frame's handler: the sending connection and the decoded JSON object.
@@ -27,7 +27,7 @@ class Realtime:
     access: Access
     hub: Hub
     broker: Broker
-    committer: GroupCommit
+    relay: Relay
     frame_handlers: dict[str, FrameHandler] = field(default_factory=dict)
     unmetered_frames: set[str] = field(default_factory=set)
     connect_hooks: list[ConnectionHook] = field(default_factory=list)
