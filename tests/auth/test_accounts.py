@@ -11,7 +11,7 @@ import pytest
 from quart import Quart, Response
 from werkzeug.security import generate_password_hash
 
-from minimost.auth.lifecycle import accounts_of
+from minimost.identity import accounts_of
 from minimost.runtime import get_runtime
 from minimost.security import passive
 from tests.conftest import (

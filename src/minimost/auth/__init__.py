@@ -1,4 +1,4 @@
-"""Who a user is: accounts, sessions, sign-in pages and the account API."""
+"""Accounts: sign-in and sign-up pages, passwords, avatars, the account API and CLI."""
 
 from __future__ import annotations
 
@@ -12,13 +12,9 @@ from ..ratelimits import RateLimitExceeded, rate_limit_message, register_rate_li
 from ..runtime import Runtime
 from ..security import register_request_guards
 from . import api, cli, routes
-from .lifecycle import AccountLifecycle
-from .sessions import register_session_loading
 
 
 def register(app: Quart, runtime: Runtime) -> None:
-    runtime.services.accounts = AccountLifecycle()
-    register_session_loading(app, runtime)
     register_request_guards(app)
     register_rate_limiter(app, runtime)
     app.register_blueprint(routes.build_blueprint(runtime))

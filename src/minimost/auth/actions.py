@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..audit_trail import audit
-from ..chat.relayed import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
 from ..db import Changes
-from ..presence import store as presence_store
+from ..identity import accounts_of, sessions
+from ..identity.events import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
+from ..identity.users import avatar_url, profile_summary
 from ..realtime import Audience
 from ..runtime import Runtime
-from . import sessions, store
+from . import store
 from .avatars import normalize_avatar
-from .lifecycle import accounts_of
 from .passwords import (
     MAX_PASSWORD_LENGTH,
     PasswordPolicy,
@@ -163,12 +163,6 @@ async def sign_out(runtime: Runtime, signed_in: sessions.CurrentSession) -> None
     """Sign out here and everywhere else, and show the user offline at once."""
     await sessions.end_all_sessions(runtime, signed_in.username)
     sessions.forget_cookie()
-    now = time.time()
-    await runtime.stores.presence.write(
-        lambda changes: presence_store.set_state(
-            changes.connection, signed_in.username, "offline", now
-        )
-    )
     await accounts_of(runtime).account_signed_out(signed_in.username)
     audit("logout", "success", user=signed_in.username)
 
@@ -298,26 +292,6 @@ async def reset_password(runtime: Runtime, token: str, new: str, confirm: str) -
 # -- profile and avatar -------------------------------------------------------------------------
 
 
-def avatar_url(username: str, avatar_file: str | None) -> str | None:
-    return f"/api/users/{username}/avatar?v={avatar_file[:8]}" if avatar_file else None
-
-
-async def account_summary(runtime: Runtime, username: str) -> dict[str, Any]:
-    row = await runtime.stores.auth.reading(lambda connection: store.profile(connection, username))
-    return _summary(username, row)
-
-
-def _summary(username: str, row: store.Row | None) -> dict[str, Any]:
-    name_color = row["name_color"] if row else None
-    bio = row["bio"] if row else None
-    return {
-        "username": username,
-        "name_color": name_color,
-        "bio": bio,
-        "avatar_url": avatar_url(username, row["avatar_file"] if row else None),
-    }
-
-
 async def user_directory(runtime: Runtime) -> list[dict[str, Any]]:
     """Everyone's public profile, for pickers and member lists in the client."""
     found = await runtime.stores.auth.reading(store.directory)
@@ -353,7 +327,7 @@ async def update_profile(
 
 def _announce_profile(changes: Changes, username: str) -> dict[str, Any]:
     """Tell every client how the user now looks (name colour, bio, avatar)."""
-    summary = _summary(username, store.profile(changes.connection, username))
+    summary = profile_summary(username, store.profile(changes.connection, username))
     changes.record("user.updated", Audience.everyone(), summary)
     return summary
 
@@ -439,9 +413,6 @@ async def delete_account(
     if user is None or not await verify_password_async(user["password_hash"], password):
         raise AccountError("Incorrect password.", status=403)
     avatar = await avatar_file_of(runtime, username)
-    await runtime.stores.presence.write(
-        lambda changes: presence_store.forget_user(changes.connection, username)
-    )
     await accounts_of(runtime).account_removed(username)
     await sessions.end_all_sessions(runtime, username)
     now = time.time()

@@ -8,10 +8,12 @@ from quart import Blueprint, Response, request, send_file
 from quart_schema import validate_request
 
 from ..api import ApiError
+from ..identity import signed_in_user
+from ..identity.users import account_summary
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
 from ..schemas import Done, answer, file_response, multipart_form, no_content
-from . import actions, sessions
+from . import actions
 from .schemas import (
     Account,
     AccountDeletion,
@@ -25,12 +27,6 @@ from .schemas import (
 Answer = dict[str, Any]
 
 
-def _signed_in() -> sessions.CurrentSession:
-    signed_in = sessions.current()
-    assert signed_in is not None, "the access guard lets only signed-in users here"
-    return signed_in
-
-
 def _refused(error: actions.AccountError) -> ApiError:
     code = {403: "forbidden", 404: "not_found", 413: "too_large"}.get(error.status, "invalid")
     return ApiError(error.status, code, str(error))
@@ -38,7 +34,7 @@ def _refused(error: actions.AccountError) -> ApiError:
 
 @answer(Account)
 async def get_account() -> Answer:
-    return await actions.account_summary(get_runtime(), _signed_in().username)
+    return await account_summary(get_runtime(), signed_in_user().username)
 
 
 @validate_request(ProfileChange)
@@ -46,7 +42,7 @@ async def get_account() -> Answer:
 async def update_account(data: ProfileChange) -> Answer:
     try:
         return await actions.update_profile(
-            get_runtime(), _signed_in().username, data.name_color, data.bio
+            get_runtime(), signed_in_user().username, data.name_color, data.bio
         )
     except actions.AccountError as error:
         raise _refused(error) from error
@@ -60,7 +56,7 @@ async def upload_avatar() -> Answer:
     if upload is None:
         raise ApiError(400, "bad_request", 'Send the image as the multipart field "avatar".')
     try:
-        url = await actions.set_avatar(get_runtime(), _signed_in().username, upload.read())
+        url = await actions.set_avatar(get_runtime(), signed_in_user().username, upload.read())
     except actions.AccountError as error:
         raise _refused(error) from error
     return {"avatar_url": url}
@@ -68,7 +64,7 @@ async def upload_avatar() -> Answer:
 
 @no_content
 async def delete_avatar() -> Response:
-    await actions.remove_avatar(get_runtime(), _signed_in().username)
+    await actions.remove_avatar(get_runtime(), signed_in_user().username)
     return Response(status=204)
 
 
@@ -92,7 +88,7 @@ async def change_password(data: PasswordChange) -> Answer:
     try:
         await actions.change_password(
             get_runtime(),
-            _signed_in(),
+            signed_in_user(),
             data.current_password,
             data.new_password,
             data.confirm_password,
@@ -107,7 +103,7 @@ async def change_password(data: PasswordChange) -> Answer:
 async def delete_account(data: AccountDeletion) -> Answer:
     """Delete your account, confirmed with your password."""
     try:
-        await actions.delete_account(get_runtime(), _signed_in(), data.mode, data.password)
+        await actions.delete_account(get_runtime(), signed_in_user(), data.mode, data.password)
     except actions.AccountError as error:
         raise _refused(error) from error
     return {"ok": True}

@@ -8,9 +8,9 @@ from quart import Blueprint, Response
 from quart_schema import validate_querystring
 
 from ..api import ApiError
-from ..auth import sessions
 from ..chat import actions as chat_actions
 from ..chat.uploads import original_name
+from ..identity import signed_in_user
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime, need
 from ..schemas import answer, file_response
@@ -56,9 +56,7 @@ async def preview_image(query_args: ImageQuery) -> Response:
 @answer(PreviewAnswer)
 async def uploaded_file_preview(name: str) -> dict[str, Any]:
     """Same visibility as the file itself: who may not fetch it gets 404."""
-    signed_in = sessions.current()
-    assert signed_in is not None, "the access guard lets only signed-in users here"
-    path = await chat_actions.readable_file(get_runtime(), signed_in.username, name)
+    path = await chat_actions.readable_file(get_runtime(), signed_in_user().username, name)
     return {"preview": await file_preview(path, name, original_name(name))}
 
 

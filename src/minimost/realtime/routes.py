@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from quart import Blueprint, abort, websocket
 
-from ..auth import sessions
+from ..identity import sessions
 from ..ids import is_decimal
 from ..jsoncodec import compact, parse
 from ..runtime import Runtime, get_runtime
