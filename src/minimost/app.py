@@ -24,6 +24,7 @@ from . import (
     previews,
     realtime,
     stun,
+    web,
 )
 from .assets import register_assets
 from .audit import AuditLog
@@ -34,10 +35,10 @@ from .features import Feature
 from .ids import bound_int_routes
 from .paths import DataRoot, resource_dir
 from .runtime import Runtime
-from .security import load_or_create_secret_key, register_security_headers
 from .settings import SettingsSource
 from .shutdown import register_quiet_shutdown
 from .version import read_version
+from .web.guards import load_or_create_secret_key, register_security_headers
 
 if TYPE_CHECKING:
     from .tls import TLSFiles
@@ -118,6 +119,7 @@ def create_app(
 
     runtime.while_serving("stores", runtime.stores.serving)
     identity.install(app, runtime)
+    web.install(app)
     for feature in FEATURES:
         if feature.enabled(runtime.settings):
             feature.register(app, runtime)

@@ -7,15 +7,13 @@ import contextlib
 from quart import Quart, Response, request
 
 from ..features import Feature
-from ..pages.errors import error_response
-from ..ratelimits import RateLimitExceeded, rate_limit_message, register_rate_limiter
 from ..runtime import Runtime
-from ..security import register_request_guards
+from ..web.errors import error_response
+from ..web.ratelimits import RateLimitExceeded, rate_limit_message, register_rate_limiter
 from . import api, cli, routes
 
 
 def register(app: Quart, runtime: Runtime) -> None:
-    register_request_guards(app)
     register_rate_limiter(app, runtime)
     app.register_blueprint(routes.build_blueprint(runtime))
     app.register_blueprint(api.build_blueprint(runtime))

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..audit_trail import audit
 from ..db import Changes
 from ..identity import accounts_of, sessions
 from ..identity.events import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
 from ..identity.users import avatar_url, profile_summary
 from ..realtime import Audience
 from ..runtime import Runtime
+from ..web.audit_trail import audit
 from . import store
 from .avatars import normalize_avatar
 from .passwords import (

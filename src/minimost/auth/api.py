@@ -10,9 +10,9 @@ from quart_schema import validate_request
 from ..api import ApiError
 from ..identity import signed_in_user
 from ..identity.users import account_summary
-from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
-from ..schemas import Done, answer, file_response, multipart_form, no_content
+from ..web.ratelimits import limited
+from ..web.schemas import Done, answer, file_response, multipart_form, no_content
 from . import actions
 from .schemas import (
     Account,

@@ -8,9 +8,9 @@ from __future__ import annotations
 from quart import Blueprint, Response, abort, redirect, render_template, request
 
 from ..identity import sessions
-from ..ratelimits import limited, rate_limit_message
 from ..runtime import Runtime, get_runtime
-from ..security import public
+from ..web.guards import public
+from ..web.ratelimits import limited, rate_limit_message
 from . import actions
 
 LOGGED_OUT = "You have been logged out. Your session was securely terminated."

@@ -13,8 +13,8 @@ from quart_schema import validate_querystring, validate_request
 
 from ..identity import signed_in_user
 from ..runtime import get_runtime, need
-from ..schemas import answer, no_body
-from ..security import passive
+from ..web.guards import passive
+from ..web.schemas import answer, no_body
 from .actions import CallService
 from .schemas import (
     CallInvite,

@@ -9,9 +9,10 @@ from quart_schema import RequestSchemaValidationError, validate_querystring, val
 
 from ..identity import signed_in_user
 from ..ids import is_decimal
-from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
-from ..schemas import (
+from ..web.guards import passive
+from ..web.ratelimits import limited
+from ..web.schemas import (
     answer,
     file_response,
     load_body,
@@ -19,7 +20,6 @@ from ..schemas import (
     no_content,
     validate_json_or_multipart,
 )
-from ..security import passive
 from . import actions, pins, private, reactions, reading, search
 from .schemas import (
     ChannelList,

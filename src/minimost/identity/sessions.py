@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 from quart import Quart, g, session
 
-from ..audit_trail import audit
 from ..db import Changes
 from ..runtime import Runtime, get_runtime
-from ..security import client_ip, incoming, view_flag
+from ..web.audit_trail import audit
+from ..web.guards import view_flag
+from ..web.requests import client_ip, incoming
 from . import store, users
 from .cookies import RememberedCookieSessions
 from .lifecycle import accounts_of

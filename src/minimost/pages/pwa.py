@@ -15,7 +15,7 @@ from pathlib import Path
 from quart import Blueprint, Quart, Response, render_template
 
 from ..assets import AssetHashes
-from ..security import public
+from ..web.guards import public
 
 MANIFEST_TYPE = "application/manifest+json"
 SCRIPT_TYPE = "text/javascript; charset=utf-8"

@@ -9,7 +9,7 @@ from quart import Blueprint, Response, abort, current_app, render_template, send
 from ..identity import signed_in_user
 from ..identity.users import account_summary
 from ..runtime import get_runtime
-from ..security import public
+from ..web.guards import public
 
 blueprint = Blueprint("pages", __name__)
 PANELS_STYLESHEET = "css/panels.css"

@@ -9,8 +9,8 @@ from quart_schema import validate_request
 
 from ..identity import signed_in_user
 from ..runtime import get_runtime, need
-from ..schemas import answer
-from ..security import passive
+from ..web.guards import passive
+from ..web.schemas import answer
 from .live import online_users
 from .schemas import OverrideChange, OverrideSet, OverrideShown, Presence
 

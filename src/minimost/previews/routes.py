@@ -11,10 +11,10 @@ from ..api import ApiError
 from ..chat import actions as chat_actions
 from ..chat.uploads import original_name
 from ..identity import signed_in_user
-from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime, need
-from ..schemas import answer, file_response
-from ..security import passive
+from ..web.guards import passive
+from ..web.ratelimits import limited
+from ..web.schemas import answer, file_response
 from .guard import MalformedLinkError
 from .schemas import ImageQuery, PreviewAnswer, PreviewQuery
 from .service import PreviewService, file_preview
