@@ -15,8 +15,8 @@ from . import api, cli, routes
 
 def register(app: Quart, runtime: Runtime) -> None:
     register_rate_limiter(app, runtime)
-    app.register_blueprint(routes.build_blueprint(runtime))
-    app.register_blueprint(api.build_blueprint(runtime))
+    app.register_blueprint(routes.blueprint)
+    app.register_blueprint(api.blueprint)
     cli.register_commands(app)
 
     @app.errorhandler(RateLimitExceeded)

@@ -10,8 +10,8 @@ from quart_schema import validate_request
 from ..api import ApiError
 from ..identity import signed_in_user
 from ..identity.users import account_summary
-from ..runtime import Runtime, get_runtime
-from ..web.ratelimits import limited
+from ..runtime import get_runtime
+from ..web.ratelimits import rate_limited
 from ..web.schemas import Done, answer, file_response, multipart_form, no_content
 from . import actions
 from .schemas import (
@@ -26,17 +26,21 @@ from .schemas import (
 
 Answer = dict[str, Any]
 
+blueprint = Blueprint("account_api", __name__, url_prefix="/api")
+
 
 def _refused(error: actions.AccountError) -> ApiError:
     code = {403: "forbidden", 404: "not_found", 413: "too_large"}.get(error.status, "invalid")
     return ApiError(error.status, code, str(error))
 
 
+@blueprint.get("/account")
 @answer(Account)
 async def get_account() -> Answer:
     return await account_summary(get_runtime(), signed_in_user().username)
 
 
+@blueprint.patch("/account")
 @validate_request(ProfileChange)
 @answer(Account)
 async def update_account(data: ProfileChange) -> Answer:
@@ -48,6 +52,8 @@ async def update_account(data: ProfileChange) -> Answer:
         raise _refused(error) from error
 
 
+@blueprint.put("/account/avatar")
+@rate_limited("avatar", by="user")
 @multipart_form(AvatarForm)
 @answer(AvatarUploaded)
 async def upload_avatar() -> Answer:
@@ -62,18 +68,21 @@ async def upload_avatar() -> Answer:
     return {"avatar_url": url}
 
 
+@blueprint.delete("/account/avatar")
 @no_content
 async def delete_avatar() -> Response:
     await actions.remove_avatar(get_runtime(), signed_in_user().username)
     return Response(status=204)
 
 
+@blueprint.get("/users")
 @answer(UserDirectory)
 async def list_users() -> Answer:
     """Everyone's public profile."""
     return {"users": await actions.user_directory(get_runtime())}
 
 
+@blueprint.get("/users/<username>/avatar")
 @file_response("image/jpeg")
 async def user_avatar(username: str) -> Response:
     path = await actions.avatar_file_of(get_runtime(), username)
@@ -82,6 +91,8 @@ async def user_avatar(username: str) -> Response:
     return await send_file(path, mimetype="image/jpeg")
 
 
+@blueprint.post("/account/password")
+@rate_limited("password_reset", by="user")
 @validate_request(PasswordChange)
 @answer(Done)
 async def change_password(data: PasswordChange) -> Answer:
@@ -98,6 +109,7 @@ async def change_password(data: PasswordChange) -> Answer:
     return {"ok": True}
 
 
+@blueprint.post("/account/delete")
 @validate_request(AccountDeletion)
 @answer(Done)
 async def delete_account(data: AccountDeletion) -> Answer:
@@ -107,27 +119,3 @@ async def delete_account(data: AccountDeletion) -> Answer:
     except actions.AccountError as error:
         raise _refused(error) from error
     return {"ok": True}
-
-
-def build_blueprint(runtime: Runtime) -> Blueprint:
-    blueprint = Blueprint("account_api", __name__, url_prefix="/api")
-    add = blueprint.add_url_rule
-    add("/account", "get_account", get_account, methods=["GET"])
-    add("/account", "update_account", update_account, methods=["PATCH"])
-    add(
-        "/account/avatar",
-        "upload_avatar",
-        limited(runtime, upload_avatar, "avatar", by="user"),
-        methods=["PUT"],
-    )
-    add("/account/avatar", "delete_avatar", delete_avatar, methods=["DELETE"])
-    add(
-        "/account/password",
-        "change_password",
-        limited(runtime, change_password, "password_reset", by="user"),
-        methods=["POST"],
-    )
-    add("/account/delete", "delete_account", delete_account, methods=["POST"])
-    add("/users", "list_users", list_users, methods=["GET"])
-    add("/users/<username>/avatar", "user_avatar", user_avatar, methods=["GET"])
-    return blueprint

@@ -1,8 +1,9 @@
-"""Per-action rate limits from ``settings.json``, enforced by quart-rate-limiter.
+"""Per-action rate limits from ``settings.json``, kept in quart-rate-limiter's store.
 
-Each app wraps its own copy of a limited view, so two apps in one process (tests, or
-workers with different settings) never share limits. Keys come from the client
-address (``X-Forwarded-For`` only behind a trusted proxy) or the signed-in user.
+Each limit is a budget named by its action, spent per client address
+(``X-Forwarded-For`` only behind a trusted proxy) or per signed-in user. Every app has
+its own store, so two apps in one process (tests, or workers with different settings)
+never share limits.
 """
 
 from __future__ import annotations
@@ -11,22 +12,17 @@ import functools
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from math import ceil
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 from quart import Quart, Response, current_app, g, has_request_context
-from quart_rate_limiter import (
-    QUART_RATE_LIMITER_LIMITS_ATTRIBUTE,
-    RateLimit,
-    RateLimiter,
-    RateLimitExceeded,
-    rate_limit,
-)
+from quart_rate_limiter import RateLimit, RateLimiter, RateLimitExceeded
 
 from ..runtime import Runtime, get_runtime, need
 from .requests import client_ip
 
 View = Callable[..., Awaitable[Any]]
-# The action whose per-user budget a view spends.
+V = TypeVar("V", bound=View)
+# The action whose budget a limited view spends.
 LIMITED_ACTION_ATTRIBUTE = "minimost_limited_action"
 
 
@@ -55,37 +51,44 @@ def register_rate_limiter(app: Quart, runtime: Runtime) -> None:
         return _add_limit_headers(response)
 
 
-def limited(runtime: Runtime, view: View, action: str, *, by: Literal["ip", "user"] = "ip") -> View:
-    """This app's copy of ``view`` limited by the ``rate_limits[action]`` setting.
+def rate_limited(action: str, *, by: Literal["ip", "user"] = "ip") -> Callable[[V], V]:
+    """Limit a view by the ``rate_limits[action]`` setting, per address or per user.
 
-    Per-user limits spend the action's budget through :func:`charge`, the same budget a
-    websocket frame doing the same thing spends; per-address ones use the limiter's own.
+    The budget is named by the action and read from the serving app's settings at each
+    request, so two apps in one process never share one; a websocket frame doing the
+    same thing spends the same per-user budget through :func:`charge`.
     """
 
-    @functools.wraps(view)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if by == "user":
-            signed_in = g.get("minimost_session")
-            who = f"user:{signed_in.username}" if signed_in else f"ip:{await ip_key()}"
-            wait = await _spend(current_app, get_runtime(current_app), action, who)
+    def decorate(view: V) -> V:
+        @functools.wraps(view)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            wait = await _spend(current_app, get_runtime(current_app), action, await _who(by))
             if wait:
                 raise RateLimitExceeded(wait)
-        return await view(*args, **kwargs)
+            return await view(*args, **kwargs)
 
-    if by == "user":
         setattr(wrapper, LIMITED_ACTION_ATTRIBUTE, action)
-        return wrapper
-    count, window = runtime.settings.rate_limits[action]
-    limit = RateLimit(count, timedelta(seconds=window), key_function=ip_key)
-    return rate_limit(limits=[limit])(wrapper)
+        return cast(V, wrapper)
+
+    return decorate
+
+
+def limited(
+    _runtime: Runtime, view: View, action: str, *, by: Literal["ip", "user"] = "ip"
+) -> View:
+    """:func:`rate_limited` for a blueprint built as a table of views."""
+    return rate_limited(action, by=by)(view)
+
+
+async def _who(by: Literal["ip", "user"]) -> str:
+    if by == "user":
+        return await user_key()
+    return f"ip:{await ip_key()}"
 
 
 def is_limited(view: Callable[..., Any]) -> bool:
     """Whether callers of ``view`` can be refused for asking too often (a 429)."""
-    return bool(
-        getattr(view, LIMITED_ACTION_ATTRIBUTE, None)
-        or getattr(view, QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, None)
-    )
+    return bool(getattr(view, LIMITED_ACTION_ATTRIBUTE, None))
 
 
 async def charge(action: str, username: str) -> int:
@@ -141,5 +144,6 @@ __all__ = [
     "is_limited",
     "limited",
     "rate_limit_message",
+    "rate_limited",
     "register_rate_limiter",
 ]
