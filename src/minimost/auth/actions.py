@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..db import Changes
-from ..identity import accounts_of, sessions
+from ..identity import accounts_of, sessions, users
 from ..identity.events import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
 from ..identity.users import avatar_url, profile_summary
 from ..realtime import Audience
@@ -110,7 +110,7 @@ async def sign_in(runtime: Runtime, username: str, password: str) -> str:
         raise AccountError(INVALID_CREDENTIALS)
     settings = runtime.settings
     now = time.time()
-    user = await runtime.stores.auth.reading(lambda connection: store.find_user(connection, typed))
+    user = await runtime.stores.auth.reading(lambda connection: users.find_user(connection, typed))
     if user is None:
         audit("login", "failure", user=typed)
         raise AccountError(INVALID_CREDENTIALS)
@@ -201,7 +201,7 @@ async def change_password(
 ) -> None:
     """A user's own change: current password, minimum age, rules, reuse; other sessions end."""
     user = await runtime.stores.auth.reading(
-        lambda connection: store.find_user(connection, signed_in.username)
+        lambda connection: users.find_user(connection, signed_in.username)
     )
     if user is None or not await verify_password_async(user["password_hash"], current):
         audit("password_change", "failure", user=signed_in.username)
@@ -239,7 +239,7 @@ def reset_notice(minutes: int) -> str:
 async def create_reset_link(runtime: Runtime, username: str, minutes: int) -> ResetLink:
     """An admin's one-time link; the user also gets a notice from MiniMost."""
     user = await runtime.stores.auth.reading(
-        lambda connection: store.find_user(connection, username)
+        lambda connection: users.find_user(connection, username)
     )
     if user is None:
         raise AccountError(f"user '{username}' does not exist")
@@ -261,9 +261,9 @@ async def reset_link_user(runtime: Runtime, token: str) -> str | None:
     """The account a still-usable reset link belongs to, else None."""
     now = time.time()
 
-    def look_up(connection: sqlite3.Connection) -> store.Row | None:
+    def look_up(connection: sqlite3.Connection) -> users.Row | None:
         row = store.usable_reset_token(connection, token, now)
-        return store.find_user(connection, row["username"]) if row else None
+        return users.find_user(connection, row["username"]) if row else None
 
     user = await runtime.stores.auth.reading(look_up)
     return user["username"] if user is not None else None
@@ -327,7 +327,7 @@ async def update_profile(
 
 def _announce_profile(changes: Changes, username: str) -> dict[str, Any]:
     """Tell every client how the user now looks (name colour, bio, avatar)."""
-    summary = profile_summary(username, store.profile(changes.connection, username))
+    summary = profile_summary(username, users.profile(changes.connection, username))
     changes.record("user.updated", Audience.everyone(), summary)
     return summary
 
@@ -372,7 +372,7 @@ async def remove_avatar(runtime: Runtime, username: str) -> None:
 
 
 async def avatar_file_of(runtime: Runtime, username: str) -> Path | None:
-    row = await runtime.stores.auth.reading(lambda connection: store.profile(connection, username))
+    row = await runtime.stores.auth.reading(lambda connection: users.profile(connection, username))
     if row is None or not row["avatar_file"]:
         return None
     path = avatar_path(runtime, row["avatar_file"])
@@ -408,7 +408,7 @@ async def delete_account(
         raise AccountError("Invalid delete type.")
     username = signed_in.username
     user = await runtime.stores.auth.reading(
-        lambda connection: store.find_user(connection, username)
+        lambda connection: users.find_user(connection, username)
     )
     if user is None or not await verify_password_async(user["password_hash"], password):
         raise AccountError("Incorrect password.", status=403)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from ..db.database import select_all, select_one
-from ..identity.users import Row, find_user, profile
-
-__all__ = ["Row", "find_user", "profile"]
-
+from ..identity.users import Row, profile
 
 # -- users -------------------------------------------------------------------------------
 
