@@ -1,4 +1,4 @@
-"""Shared pieces of the JSON API: one error shape (bodies are checked by ``schemas``)."""
+"""The one refusal shape of the JSON API, below the storage layer that raises it too."""
 
 from __future__ import annotations
 

@@ -12,7 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 from quart import Quart
 
-from . import apidocs, auth, calls, chat, housekeeping, pages, presence, previews, realtime, stun
+from . import (
+    apidocs,
+    auth,
+    calls,
+    chat,
+    housekeeping,
+    identity,
+    pages,
+    presence,
+    previews,
+    realtime,
+    stun,
+    web,
+)
 from .assets import register_assets
 from .audit import AuditLog
 from .bodies import settle_request_bodies
@@ -22,19 +35,20 @@ from .features import Feature
 from .ids import bound_int_routes
 from .paths import DataRoot, resource_dir
 from .runtime import Runtime
-from .security import load_or_create_secret_key, register_security_headers
 from .settings import SettingsSource
 from .shutdown import register_quiet_shutdown
 from .version import read_version
+from .web.guards import load_or_create_secret_key, register_security_headers
 
 if TYPE_CHECKING:
     from .tls import TLSFiles
 
-# Registration order is boot order. Auth comes first: it resolves the session and guards
-# every later route (sign-in, CSRF, rate limits). The stores open before any feature's
-# services, resets run before anything can serve, background services start last and
-# stop first. The API docs (quart-schema: validation refusals in our error shape,
-# /openapi.json, /api/docs) follow the error pages they build on.
+# Registration order is boot order. The identity kernel resolves the session before any
+# feature; auth comes first: it guards every later route (sign-in, CSRF, rate limits).
+# The stores open before any feature's services, resets run before anything can serve,
+# background services start last and stop first. The API docs (quart-schema: validation
+# refusals in our error shape, /openapi.json, /api/docs) follow the error pages they
+# build on.
 FEATURES: tuple[Feature, ...] = (
     auth.FEATURE,
     pages.FEATURE,
@@ -104,6 +118,8 @@ def create_app(
     register_quiet_shutdown(app)
 
     runtime.while_serving("stores", runtime.stores.serving)
+    identity.install(app, runtime)
+    web.install(app)
     for feature in FEATURES:
         if feature.enabled(runtime.settings):
             feature.register(app, runtime)

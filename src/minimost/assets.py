@@ -9,7 +9,7 @@ from typing import Any
 from quart import Quart, url_for
 
 from .runtime import Runtime
-from .security import csrf_token
+from .web.guards import csrf_token
 
 MAX_MESSAGE_CHARS = 10_000
 

@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from quart_rate_limiter import RateLimiter
 
     from .audit import AuditLog
-    from .auth.lifecycle import AccountLifecycle
     from .calls.actions import CallService
     from .chat.message_cache import EncodedMessages
     from .chat.older_html import OlderHtml
     from .housekeeping.scheduler import Housekeeper
+    from .identity.lifecycle import AccountLifecycle
     from .presence.live import PresenceTracker
     from .presence.typing_notices import TypingNotices
     from .previews.service import PreviewService

@@ -17,9 +17,9 @@ from minimost import create_app
 from minimost.cli import cli
 from minimost.paths import resource_dir
 from minimost.runtime import get_runtime
-from minimost.security import public
 from minimost.settings import FORM_ALLOWANCE_BYTES
 from minimost.version import read_version
+from minimost.web.guards import public
 from tests.conftest import AppFactory, browser_for
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from quart import Quart
 
-from minimost.schemas import NO_BODY_ATTRIBUTE, ResponseBody, answer
 from minimost.version import read_version
+from minimost.web.schemas import NO_BODY_ATTRIBUTE, ResponseBody, answer
 from tests.conftest import AppFactory, UserClient, sign_up
 
 BODY_METHODS = {"POST", "PATCH", "PUT"}

@@ -9,7 +9,7 @@ import pytest
 from quart import Quart
 from werkzeug.routing import IntegerConverter, Rule
 
-from minimost.security import CONTENT_SECURITY_POLICY
+from minimost.web.guards import CONTENT_SECURITY_POLICY
 from tests.conftest import GOOD_PASSWORD, AppFactory, browser_for, sign_up
 
 # Every route reachable without signing in. Adding a public route means adding it here.

@@ -11,9 +11,9 @@ import pytest
 from quart import Quart, Response
 from werkzeug.security import generate_password_hash
 
-from minimost.auth.lifecycle import accounts_of
+from minimost.identity import accounts_of
 from minimost.runtime import get_runtime
-from minimost.security import passive
+from minimost.web.guards import passive
 from tests.conftest import (
     GOOD_PASSWORD,
     AppFactory,

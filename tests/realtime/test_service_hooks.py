@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from quart import Quart
 
-from minimost.auth.lifecycle import accounts_of
+from minimost.identity import accounts_of
 from minimost.realtime import realtime_of
 from minimost.runtime import MissingServiceError, Services, get_runtime, need
 from tests.conftest import GOOD_PASSWORD, AppFactory, sign_up

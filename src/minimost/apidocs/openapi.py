@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel
-from quart_rate_limiter import QUART_RATE_LIMITER_LIMITS_ATTRIBUTE
 from quart_schema import OpenAPIProvider
 from quart_schema.conversion import model_schema
 from quart_schema.validation import (
@@ -21,13 +20,14 @@ from quart_schema.validation import (
 )
 from werkzeug.routing import Rule
 
-from ..schemas import (
+from ..web.guards import CSRF_HEADER, SAFE_METHODS
+from ..web.ratelimits import is_limited
+from ..web.schemas import (
     FILE_RESPONSE_ATTRIBUTE,
     MULTIPART_FORM_ATTRIBUTE,
     NO_CONTENT_ATTRIBUTE,
     ErrorBody,
 )
-from ..security import CSRF_HEADER, SAFE_METHODS
 
 API_PREFIX = "/api/"
 SESSION_SCHEME = "session"
@@ -150,7 +150,7 @@ class MiniMostOpenAPI(OpenAPIProvider):
             view, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE
         ):
             errors.append(400)
-        if getattr(view, QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, None):
+        if is_limited(view):
             errors.append(429)
         for status in sorted(errors):
             responses.setdefault(

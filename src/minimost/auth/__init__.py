@@ -1,4 +1,4 @@
-"""Who a user is: accounts, sessions, sign-in pages and the account API."""
+"""Accounts: sign-in and sign-up pages, passwords, avatars, the account API and CLI."""
 
 from __future__ import annotations
 
@@ -7,22 +7,16 @@ import contextlib
 from quart import Quart, Response, request
 
 from ..features import Feature
-from ..pages.errors import error_response
-from ..ratelimits import RateLimitExceeded, rate_limit_message, register_rate_limiter
 from ..runtime import Runtime
-from ..security import register_request_guards
+from ..web.errors import error_response
+from ..web.ratelimits import RateLimitExceeded, rate_limit_message, register_rate_limiter
 from . import api, cli, routes
-from .lifecycle import AccountLifecycle
-from .sessions import register_session_loading
 
 
 def register(app: Quart, runtime: Runtime) -> None:
-    runtime.services.accounts = AccountLifecycle()
-    register_session_loading(app, runtime)
-    register_request_guards(app)
     register_rate_limiter(app, runtime)
-    app.register_blueprint(routes.build_blueprint(runtime))
-    app.register_blueprint(api.build_blueprint(runtime))
+    app.register_blueprint(routes.blueprint)
+    app.register_blueprint(api.blueprint)
     cli.register_commands(app)
 
     @app.errorhandler(RateLimitExceeded)

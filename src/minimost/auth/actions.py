@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..audit_trail import audit
-from ..chat.relayed import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
 from ..db import Changes
-from ..presence import store as presence_store
+from ..identity import accounts_of, sessions, users
+from ..identity.events import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
+from ..identity.users import avatar_url, profile_summary
 from ..realtime import Audience
 from ..runtime import Runtime
-from . import sessions, store
+from ..web.audit_trail import audit
+from . import store
 from .avatars import normalize_avatar
-from .lifecycle import accounts_of
 from .passwords import (
     MAX_PASSWORD_LENGTH,
     PasswordPolicy,
@@ -110,7 +110,7 @@ async def sign_in(runtime: Runtime, username: str, password: str) -> str:
         raise AccountError(INVALID_CREDENTIALS)
     settings = runtime.settings
     now = time.time()
-    user = await runtime.stores.auth.reading(lambda connection: store.find_user(connection, typed))
+    user = await runtime.stores.auth.reading(lambda connection: users.find_user(connection, typed))
     if user is None:
         audit("login", "failure", user=typed)
         raise AccountError(INVALID_CREDENTIALS)
@@ -163,12 +163,6 @@ async def sign_out(runtime: Runtime, signed_in: sessions.CurrentSession) -> None
     """Sign out here and everywhere else, and show the user offline at once."""
     await sessions.end_all_sessions(runtime, signed_in.username)
     sessions.forget_cookie()
-    now = time.time()
-    await runtime.stores.presence.write(
-        lambda changes: presence_store.set_state(
-            changes.connection, signed_in.username, "offline", now
-        )
-    )
     await accounts_of(runtime).account_signed_out(signed_in.username)
     audit("logout", "success", user=signed_in.username)
 
@@ -207,7 +201,7 @@ async def change_password(
 ) -> None:
     """A user's own change: current password, minimum age, rules, reuse; other sessions end."""
     user = await runtime.stores.auth.reading(
-        lambda connection: store.find_user(connection, signed_in.username)
+        lambda connection: users.find_user(connection, signed_in.username)
     )
     if user is None or not await verify_password_async(user["password_hash"], current):
         audit("password_change", "failure", user=signed_in.username)
@@ -245,7 +239,7 @@ def reset_notice(minutes: int) -> str:
 async def create_reset_link(runtime: Runtime, username: str, minutes: int) -> ResetLink:
     """An admin's one-time link; the user also gets a notice from MiniMost."""
     user = await runtime.stores.auth.reading(
-        lambda connection: store.find_user(connection, username)
+        lambda connection: users.find_user(connection, username)
     )
     if user is None:
         raise AccountError(f"user '{username}' does not exist")
@@ -267,9 +261,9 @@ async def reset_link_user(runtime: Runtime, token: str) -> str | None:
     """The account a still-usable reset link belongs to, else None."""
     now = time.time()
 
-    def look_up(connection: sqlite3.Connection) -> store.Row | None:
+    def look_up(connection: sqlite3.Connection) -> users.Row | None:
         row = store.usable_reset_token(connection, token, now)
-        return store.find_user(connection, row["username"]) if row else None
+        return users.find_user(connection, row["username"]) if row else None
 
     user = await runtime.stores.auth.reading(look_up)
     return user["username"] if user is not None else None
@@ -296,26 +290,6 @@ async def reset_password(runtime: Runtime, token: str, new: str, confirm: str) -
 
 
 # -- profile and avatar -------------------------------------------------------------------------
-
-
-def avatar_url(username: str, avatar_file: str | None) -> str | None:
-    return f"/api/users/{username}/avatar?v={avatar_file[:8]}" if avatar_file else None
-
-
-async def account_summary(runtime: Runtime, username: str) -> dict[str, Any]:
-    row = await runtime.stores.auth.reading(lambda connection: store.profile(connection, username))
-    return _summary(username, row)
-
-
-def _summary(username: str, row: store.Row | None) -> dict[str, Any]:
-    name_color = row["name_color"] if row else None
-    bio = row["bio"] if row else None
-    return {
-        "username": username,
-        "name_color": name_color,
-        "bio": bio,
-        "avatar_url": avatar_url(username, row["avatar_file"] if row else None),
-    }
 
 
 async def user_directory(runtime: Runtime) -> list[dict[str, Any]]:
@@ -353,7 +327,7 @@ async def update_profile(
 
 def _announce_profile(changes: Changes, username: str) -> dict[str, Any]:
     """Tell every client how the user now looks (name colour, bio, avatar)."""
-    summary = _summary(username, store.profile(changes.connection, username))
+    summary = profile_summary(username, users.profile(changes.connection, username))
     changes.record("user.updated", Audience.everyone(), summary)
     return summary
 
@@ -398,7 +372,7 @@ async def remove_avatar(runtime: Runtime, username: str) -> None:
 
 
 async def avatar_file_of(runtime: Runtime, username: str) -> Path | None:
-    row = await runtime.stores.auth.reading(lambda connection: store.profile(connection, username))
+    row = await runtime.stores.auth.reading(lambda connection: users.profile(connection, username))
     if row is None or not row["avatar_file"]:
         return None
     path = avatar_path(runtime, row["avatar_file"])
@@ -434,14 +408,11 @@ async def delete_account(
         raise AccountError("Invalid delete type.")
     username = signed_in.username
     user = await runtime.stores.auth.reading(
-        lambda connection: store.find_user(connection, username)
+        lambda connection: users.find_user(connection, username)
     )
     if user is None or not await verify_password_async(user["password_hash"], password):
         raise AccountError("Incorrect password.", status=403)
     avatar = await avatar_file_of(runtime, username)
-    await runtime.stores.presence.write(
-        lambda changes: presence_store.forget_user(changes.connection, username)
-    )
     await accounts_of(runtime).account_removed(username)
     await sessions.end_all_sessions(runtime, username)
     now = time.time()

@@ -8,10 +8,12 @@ from quart import Blueprint, Response, request, send_file
 from quart_schema import validate_request
 
 from ..api import ApiError
-from ..ratelimits import limited
-from ..runtime import Runtime, get_runtime
-from ..schemas import Done, answer, file_response, multipart_form, no_content
-from . import actions, sessions
+from ..identity import signed_in_user
+from ..identity.users import account_summary
+from ..runtime import get_runtime
+from ..web.ratelimits import rate_limited
+from ..web.schemas import Done, answer, file_response, multipart_form, no_content
+from . import actions
 from .schemas import (
     Account,
     AccountDeletion,
@@ -24,11 +26,7 @@ from .schemas import (
 
 Answer = dict[str, Any]
 
-
-def _signed_in() -> sessions.CurrentSession:
-    signed_in = sessions.current()
-    assert signed_in is not None, "the access guard lets only signed-in users here"
-    return signed_in
+blueprint = Blueprint("account_api", __name__, url_prefix="/api")
 
 
 def _refused(error: actions.AccountError) -> ApiError:
@@ -36,22 +34,26 @@ def _refused(error: actions.AccountError) -> ApiError:
     return ApiError(error.status, code, str(error))
 
 
+@blueprint.get("/account")
 @answer(Account)
 async def get_account() -> Answer:
-    return await actions.account_summary(get_runtime(), _signed_in().username)
+    return await account_summary(get_runtime(), signed_in_user().username)
 
 
+@blueprint.patch("/account")
 @validate_request(ProfileChange)
 @answer(Account)
 async def update_account(data: ProfileChange) -> Answer:
     try:
         return await actions.update_profile(
-            get_runtime(), _signed_in().username, data.name_color, data.bio
+            get_runtime(), signed_in_user().username, data.name_color, data.bio
         )
     except actions.AccountError as error:
         raise _refused(error) from error
 
 
+@blueprint.put("/account/avatar")
+@rate_limited("avatar", by="user")
 @multipart_form(AvatarForm)
 @answer(AvatarUploaded)
 async def upload_avatar() -> Answer:
@@ -60,24 +62,27 @@ async def upload_avatar() -> Answer:
     if upload is None:
         raise ApiError(400, "bad_request", 'Send the image as the multipart field "avatar".')
     try:
-        url = await actions.set_avatar(get_runtime(), _signed_in().username, upload.read())
+        url = await actions.set_avatar(get_runtime(), signed_in_user().username, upload.read())
     except actions.AccountError as error:
         raise _refused(error) from error
     return {"avatar_url": url}
 
 
+@blueprint.delete("/account/avatar")
 @no_content
 async def delete_avatar() -> Response:
-    await actions.remove_avatar(get_runtime(), _signed_in().username)
+    await actions.remove_avatar(get_runtime(), signed_in_user().username)
     return Response(status=204)
 
 
+@blueprint.get("/users")
 @answer(UserDirectory)
 async def list_users() -> Answer:
     """Everyone's public profile."""
     return {"users": await actions.user_directory(get_runtime())}
 
 
+@blueprint.get("/users/<username>/avatar")
 @file_response("image/jpeg")
 async def user_avatar(username: str) -> Response:
     path = await actions.avatar_file_of(get_runtime(), username)
@@ -86,13 +91,15 @@ async def user_avatar(username: str) -> Response:
     return await send_file(path, mimetype="image/jpeg")
 
 
+@blueprint.post("/account/password")
+@rate_limited("password_reset", by="user")
 @validate_request(PasswordChange)
 @answer(Done)
 async def change_password(data: PasswordChange) -> Answer:
     try:
         await actions.change_password(
             get_runtime(),
-            _signed_in(),
+            signed_in_user(),
             data.current_password,
             data.new_password,
             data.confirm_password,
@@ -102,36 +109,13 @@ async def change_password(data: PasswordChange) -> Answer:
     return {"ok": True}
 
 
+@blueprint.post("/account/delete")
 @validate_request(AccountDeletion)
 @answer(Done)
 async def delete_account(data: AccountDeletion) -> Answer:
     """Delete your account, confirmed with your password."""
     try:
-        await actions.delete_account(get_runtime(), _signed_in(), data.mode, data.password)
+        await actions.delete_account(get_runtime(), signed_in_user(), data.mode, data.password)
     except actions.AccountError as error:
         raise _refused(error) from error
     return {"ok": True}
-
-
-def build_blueprint(runtime: Runtime) -> Blueprint:
-    blueprint = Blueprint("account_api", __name__, url_prefix="/api")
-    add = blueprint.add_url_rule
-    add("/account", "get_account", get_account, methods=["GET"])
-    add("/account", "update_account", update_account, methods=["PATCH"])
-    add(
-        "/account/avatar",
-        "upload_avatar",
-        limited(runtime, upload_avatar, "avatar", by="user"),
-        methods=["PUT"],
-    )
-    add("/account/avatar", "delete_avatar", delete_avatar, methods=["DELETE"])
-    add(
-        "/account/password",
-        "change_password",
-        limited(runtime, change_password, "password_reset", by="user"),
-        methods=["POST"],
-    )
-    add("/account/delete", "delete_account", delete_account, methods=["POST"])
-    add("/users", "list_users", list_users, methods=["GET"])
-    add("/users/<username>/avatar", "user_avatar", user_avatar, methods=["GET"])
-    return blueprint

@@ -21,7 +21,6 @@ MIN_PASSWORD_FLOOR = 15
 SPECIAL_CHARACTERS = "!@#$%^&*()_+-=[]{};':\"\\|,.<>/?`~"
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 RESERVED_USERNAMES = frozenset({"minimost", "everyone", "deleteduser", "system"})
-DELETED_USER = "Deleted User"
 
 
 @dataclass(frozen=True)

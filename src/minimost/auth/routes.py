@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, abort, redirect, render_template, request
 
-from ..ratelimits import limited, rate_limit_message
-from ..runtime import Runtime, get_runtime
-from ..security import public
-from . import actions, sessions
+from ..identity import sessions, signed_in_user
+from ..runtime import get_runtime
+from ..web.guards import public
+from ..web.ratelimits import rate_limit_message, rate_limited
+from . import actions
 
 LOGGED_OUT = "You have been logged out. Your session was securely terminated."
 ACCOUNT_DELETED = "Your account has been deleted."
@@ -21,6 +22,8 @@ RATE_LIMITED_PAGES = {
     "auth.reset_password": "reset_password.html",
 }
 
+blueprint = Blueprint("auth", __name__)
+
 
 async def _form_fields(*names: str) -> list[str]:
     form = await request.form
@@ -29,6 +32,7 @@ async def _form_fields(*names: str) -> list[str]:
     return [form[name] for name in names]
 
 
+@blueprint.get("/login")
 @public
 async def login_page() -> str | Response:
     if sessions.current() is not None:
@@ -41,6 +45,8 @@ async def login_page() -> str | Response:
     return await render_template("login.html", error=None, notice=notice, username=None)
 
 
+@blueprint.post("/login")
+@rate_limited("login")
 @public
 async def login() -> str | Response:
     username, password = await _form_fields("username", "password")
@@ -55,6 +61,7 @@ async def login() -> str | Response:
     return redirect("/")
 
 
+@blueprint.get("/signup")
 @public
 async def signup_page() -> str | Response:
     if sessions.current() is not None:
@@ -62,6 +69,8 @@ async def signup_page() -> str | Response:
     return await render_template("signup.html", error=None, username=None)
 
 
+@blueprint.post("/signup")
+@rate_limited("signup")
 @public
 async def signup() -> str | Response:
     username, password, confirm = await _form_fields("username", "password", "confirm_password")
@@ -74,22 +83,24 @@ async def signup() -> str | Response:
     return redirect("/")
 
 
+@blueprint.get("/logout")
 async def logout_page() -> str:
     return await render_template("logout.html")
 
 
+@blueprint.post("/logout")
 async def logout() -> Response:
-    signed_in = sessions.current()
-    assert signed_in is not None
-    await actions.sign_out(get_runtime(), signed_in)
+    await actions.sign_out(get_runtime(), signed_in_user())
     return redirect("/login?logged_out=1")
 
 
+@blueprint.get("/forgot-password")
 @public
 async def forgot_password() -> str:
     return await render_template("forgot_password.html")
 
 
+@blueprint.get("/reset-password/<token>")
 @public
 async def reset_password_page(token: str) -> str:
     username = await actions.reset_link_user(get_runtime(), token)
@@ -100,6 +111,8 @@ async def reset_password_page(token: str) -> str:
     )
 
 
+@blueprint.post("/reset-password/<token>")
+@rate_limited("password_reset")
 @public
 async def reset_password(token: str) -> str:
     password, confirm = await _form_fields("password", "confirm_password")
@@ -131,23 +144,3 @@ async def rate_limited_page(retry_after: int) -> Response | None:
     response = Response(await render_template(template, **context), status=429)
     response.headers["Retry-After"] = str(retry_after)
     return response
-
-
-def build_blueprint(runtime: Runtime) -> Blueprint:
-    blueprint = Blueprint("auth", __name__)
-    add = blueprint.add_url_rule
-    add("/login", "login_page", login_page, methods=["GET"])
-    add("/login", "login", limited(runtime, login, "login"), methods=["POST"])
-    add("/signup", "signup_page", signup_page, methods=["GET"])
-    add("/signup", "signup", limited(runtime, signup, "signup"), methods=["POST"])
-    add("/logout", "logout_page", logout_page, methods=["GET"])
-    add("/logout", "logout", logout, methods=["POST"])
-    add("/forgot-password", "forgot_password", forgot_password, methods=["GET"])
-    add("/reset-password/<token>", "reset_password_page", reset_password_page, methods=["GET"])
-    add(
-        "/reset-password/<token>",
-        "reset_password",
-        limited(runtime, reset_password, "password_reset"),
-        methods=["POST"],
-    )
-    return blueprint

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..schemas import RequestBody, ResponseBody
+from ..web.schemas import RequestBody, ResponseBody
 
 
 class ProfileChange(RequestBody):

@@ -1,22 +1,13 @@
-"""SQL for accounts in ``auth.db``: users, password history, profiles, sessions, tokens."""
+"""SQL for accounts in ``auth.db``: sign-up, password history, profiles, reset tokens."""
 
 from __future__ import annotations
 
 import sqlite3
 
 from ..db.database import select_all, select_one
-
-Row = sqlite3.Row
-
+from ..identity.users import Row, profile
 
 # -- users -------------------------------------------------------------------------------
-
-
-def find_user(connection: sqlite3.Connection, username: str) -> Row | None:
-    """Look a user up case-insensitively; the row carries the canonical spelling."""
-    return select_one(
-        connection, "SELECT * FROM users WHERE username = ? COLLATE NOCASE", (username,)
-    )
 
 
 def username_is_taken(connection: sqlite3.Connection, username: str) -> bool:
@@ -124,14 +115,6 @@ def delete_account_rows(connection: sqlite3.Connection, username: str, now: floa
 # -- profiles ----------------------------------------------------------------------------
 
 
-def profile(connection: sqlite3.Connection, username: str) -> Row | None:
-    return select_one(
-        connection,
-        "SELECT username, name_color, bio, avatar_file FROM user_settings WHERE username = ?",
-        (username,),
-    )
-
-
 def save_profile(
     connection: sqlite3.Connection, username: str, name_color: str | None, bio: str | None
 ) -> None:
@@ -156,55 +139,6 @@ def set_avatar_file(
     return previous["avatar_file"] if previous is not None else None
 
 
-# -- sessions ----------------------------------------------------------------------------
-
-
-def create_session(
-    connection: sqlite3.Connection,
-    sid: str,
-    username: str,
-    now: float,
-    *,
-    user_agent: str | None,
-    ip: str | None,
-) -> None:
-    connection.execute(
-        "INSERT INTO sessions (sid, username, created_ts, last_active_ts, user_agent, ip) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (sid, username, now, now, (user_agent or "")[:256], ip),
-    )
-
-
-def get_session(connection: sqlite3.Connection, sid: str) -> Row | None:
-    return select_one(connection, "SELECT * FROM sessions WHERE sid = ?", (sid,))
-
-
-def touch_session(connection: sqlite3.Connection, sid: str, now: float) -> None:
-    connection.execute("UPDATE sessions SET last_active_ts = ? WHERE sid = ?", (now, sid))
-
-
-def delete_session(connection: sqlite3.Connection, sid: str) -> None:
-    connection.execute("DELETE FROM sessions WHERE sid = ?", (sid,))
-
-
-def revoke_sessions(
-    connection: sqlite3.Connection, username: str, now: float, *, keep_sid: str | None = None
-) -> list[str]:
-    """End the user's sessions (all, or all but one); cookies from before now stay dead."""
-    rows = select_all(
-        connection,
-        "SELECT sid FROM sessions WHERE username = ? AND sid IS NOT ?",
-        (username, keep_sid),
-    )
-    connection.execute(
-        "DELETE FROM sessions WHERE username = ? AND sid IS NOT ?", (username, keep_sid)
-    )
-    connection.execute(
-        "UPDATE users SET sessions_revoked_ts = ? WHERE username = ?", (now, username)
-    )
-    return [row["sid"] for row in rows]
-
-
 # -- reset tokens --------------------------------------------------------------------------
 
 
@@ -227,12 +161,6 @@ def usable_reset_token(connection: sqlite3.Connection, token: str, now: float) -
 
 def mark_reset_token_used(connection: sqlite3.Connection, token: str) -> None:
     connection.execute("UPDATE password_reset_tokens SET used = 1 WHERE token = ?", (token,))
-
-
-def all_usernames(connection: sqlite3.Connection) -> list[str]:
-    """Every account, in the order they signed up."""
-    rows = select_all(connection, "SELECT username FROM users ORDER BY rowid")
-    return [row["username"] for row in rows]
 
 
 def directory(connection: sqlite3.Connection) -> list[Row]:

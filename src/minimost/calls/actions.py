@@ -24,10 +24,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..api import ApiError
-from ..auth import store as auth_store
 from ..chat.mentions import channel_members
-from ..chat.relayed import NOTICE
 from ..db import Changes
+from ..identity import users
+from ..identity.events import NOTICE
 from ..realtime import Audience, Signal, realtime_of
 from ..runtime import Runtime
 from . import store
@@ -195,7 +195,7 @@ class CallService:
         if channel.startswith("dm:"):
             names = channel.split(":")[1:]
             found = await self.runtime.stores.auth.reading(
-                lambda connection: [auth_store.find_user(connection, name) for name in names]
+                lambda connection: [users.find_user(connection, name) for name in names]
             )
             return [user["username"] for user in found if user is not None]
         return await channel_members(self.runtime, channel)
@@ -262,7 +262,7 @@ class CallService:
         if not invitee.strip():
             raise ApiError(400, "invalid", "Say who to add.")
         account = await self.runtime.stores.auth.reading(
-            lambda connection: auth_store.find_user(connection, invitee.strip())
+            lambda connection: users.find_user(connection, invitee.strip())
         )
         if account is None:
             raise ApiError(404, "not_found", f"No account named {invitee.strip()}.")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..schemas import Query, RequestBody, ResponseBody
+from ..web.schemas import Query, RequestBody, ResponseBody
 
 # -- requests ----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..api import ApiError
-from ..auth import store as auth_store
+from ..identity import users as auth_store
 from ..realtime import realtime_of
 from ..runtime import Runtime
 

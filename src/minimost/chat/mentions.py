@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..auth import store as auth_store
+from ..identity import users as auth_store
 from ..runtime import Runtime
 from . import private_store
 from .channels import dm_participants

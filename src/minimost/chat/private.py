@@ -8,8 +8,8 @@ import time
 from typing import Any
 
 from ..api import ApiError
-from ..auth import store as auth_store
 from ..db import Changes
+from ..identity import users as auth_store
 from ..realtime import Audience, realtime_of
 from ..runtime import Runtime
 from . import private_store, store

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..auth.passwords import DELETED_USER
 from ..db import Changes
+from ..identity.events import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
+from ..identity.users import DELETED_USER
 from ..realtime import Audience
 from ..realtime.outbox import Relay
 from . import store
 
-# A notice from MiniMost in the audience's channel: ``{"text", "ts"}``.
-NOTICE = "message.notice"
-# A new account's read positions: ``{"username", "channels", "ts"}``.
-ACCOUNT_CREATED = "account.created"
-# A removed account's messages, reactions and read state: ``{"username", "mode", "ts"}``.
-ACCOUNT_REMOVED = "account.removed"
+__all__ = ["ACCOUNT_CREATED", "ACCOUNT_REMOVED", "NOTICE", "relay_into_chat"]
 
 
 def post_notice(changes: Changes, audience: Audience, data: dict[str, Any], _ts: float) -> None:

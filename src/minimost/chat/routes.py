@@ -7,11 +7,12 @@ from typing import Any
 from quart import Blueprint, Response, send_file
 from quart_schema import RequestSchemaValidationError, validate_querystring, validate_request
 
-from ..auth import sessions
+from ..identity import signed_in_user
 from ..ids import is_decimal
-from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime
-from ..schemas import (
+from ..web.guards import passive
+from ..web.ratelimits import limited
+from ..web.schemas import (
     answer,
     file_response,
     load_body,
@@ -19,7 +20,6 @@ from ..schemas import (
     no_content,
     validate_json_or_multipart,
 )
-from ..security import passive
 from . import actions, pins, private, reactions, reading, search
 from .schemas import (
     ChannelList,
@@ -51,12 +51,6 @@ from .uploads import is_image, original_name, receive_multipart
 Answer = dict[str, Any]
 
 
-def _username() -> str:
-    signed_in = sessions.current()
-    assert signed_in is not None, "the access guard lets only signed-in users here"
-    return signed_in.username
-
-
 @answer(ChannelList)
 async def list_channels() -> Answer:
     return {"public": list(get_runtime().settings.channels)}
@@ -67,7 +61,7 @@ async def list_channels() -> Answer:
 async def channel_history(channel: str, query_args: HistoryQuery) -> Answer:
     messages = await actions.history(
         get_runtime(),
-        _username(),
+        signed_in_user().username,
         channel,
         before=query_args.before,
         limit=query_args.limit or actions.PAGE_SIZE,
@@ -101,7 +95,7 @@ async def post_message(channel: str, data: NewMessage | None) -> tuple[Answer, i
             raise
     messages, created = await actions.send_message(
         runtime,
-        _username(),
+        signed_in_user().username,
         channel,
         data.content,
         client_id=data.client_id,
@@ -118,7 +112,7 @@ async def get_file(name: str) -> Response:
     Files go only to readers of a channel that shares them, never as active content:
     images inline, anything else as an attachment.
     """
-    path = await actions.readable_file(get_runtime(), _username(), name)
+    path = await actions.readable_file(get_runtime(), signed_in_user().username, name)
     image = is_image(name)
     response = await send_file(
         path,
@@ -134,40 +128,42 @@ async def get_file(name: str) -> Response:
 
 @answer(OneMessage)
 async def get_message(message_id: int) -> Answer:
-    message = await actions.message_by_id(get_runtime(), _username(), message_id)
+    message = await actions.message_by_id(get_runtime(), signed_in_user().username, message_id)
     return {"message": message}
 
 
 @validate_request(MessageEdit)
 @answer(OneMessage)
 async def edit_message(message_id: int, data: MessageEdit) -> Answer:
-    message = await actions.edit_message(get_runtime(), _username(), message_id, data.content)
+    message = await actions.edit_message(
+        get_runtime(), signed_in_user().username, message_id, data.content
+    )
     return {"message": message}
 
 
 @no_content
 async def delete_message(message_id: int) -> Response:
-    await actions.delete_message(get_runtime(), _username(), message_id)
+    await actions.delete_message(get_runtime(), signed_in_user().username, message_id)
     return Response(status=204)
 
 
 @no_body
 @answer(ReadPosition)
 async def mark_read(channel: str) -> Answer:
-    position = await reading.mark_read(get_runtime(), _username(), channel)
+    position = await reading.mark_read(get_runtime(), signed_in_user().username, channel)
     return {"last_read_ts": position}
 
 
 @passive
 @answer(ReadState)
 async def get_read_state(channel: str) -> Answer:
-    return await reading.read_state(get_runtime(), _username(), channel)
+    return await reading.read_state(get_runtime(), signed_in_user().username, channel)
 
 
 @passive
 @answer(UnreadCounts)
 async def unread() -> Answer:
-    return {"channels": await reading.unread_counts(get_runtime(), _username())}
+    return {"channels": await reading.unread_counts(get_runtime(), signed_in_user().username)}
 
 
 @validate_querystring(SearchQuery)
@@ -175,7 +171,7 @@ async def unread() -> Answer:
 async def search_messages(query_args: SearchQuery) -> Answer:
     results = await search.search(
         get_runtime(),
-        _username(),
+        signed_in_user().username,
         text=query_args.q or None,
         sender=query_args.sender or None,
         channel=query_args.channel or None,
@@ -188,13 +184,13 @@ async def search_messages(query_args: SearchQuery) -> Answer:
 @passive
 @answer(DirectMessages)
 async def direct_messages() -> Answer:
-    return {"dms": await actions.direct_messages(get_runtime(), _username())}
+    return {"dms": await actions.direct_messages(get_runtime(), signed_in_user().username)}
 
 
 @no_body
 @no_content
 async def hide_dm(channel: str) -> Response:
-    await actions.hide_dm(get_runtime(), _username(), channel)
+    await actions.hide_dm(get_runtime(), signed_in_user().username, channel)
     return Response(status=204)
 
 
@@ -207,64 +203,72 @@ async def reaction_set() -> Answer:
 @answer(MessageReactions)
 async def add_reaction(message_id: int, name: str) -> Answer:
     """Add my reaction (again is harmless); answers the message's reactions."""
-    return await reactions.set_reaction(get_runtime(), _username(), message_id, name, present=True)
+    return await reactions.set_reaction(
+        get_runtime(), signed_in_user().username, message_id, name, present=True
+    )
 
 
 @answer(MessageReactions)
 async def remove_reaction(message_id: int, name: str) -> Answer:
     """Take my reaction back (if there is none, nothing changes)."""
-    return await reactions.set_reaction(get_runtime(), _username(), message_id, name, present=False)
+    return await reactions.set_reaction(
+        get_runtime(), signed_in_user().username, message_id, name, present=False
+    )
 
 
 @answer(Pins)
 async def channel_pins(channel: str) -> Answer:
-    return {"pins": await pins.pins_of(get_runtime(), _username(), channel)}
+    return {"pins": await pins.pins_of(get_runtime(), signed_in_user().username, channel)}
 
 
 @no_body
 @answer(Pins)
 async def toggle_pin(message_id: int) -> Answer:
     """Pin a message, or unpin it if it is pinned; answers the channel's pins."""
-    return {"pins": await pins.toggle_pin(get_runtime(), _username(), message_id)}
+    return {"pins": await pins.toggle_pin(get_runtime(), signed_in_user().username, message_id)}
 
 
 @passive
 @answer(Mentions)
 async def mentions() -> Answer:
-    return {"mentions": await actions.unread_mentions(get_runtime(), _username())}
+    return {"mentions": await actions.unread_mentions(get_runtime(), signed_in_user().username)}
 
 
 @passive
 @answer(PrivateChannels)
 async def list_private_channels() -> Answer:
-    return {"channels": await private.channels_of(get_runtime(), _username())}
+    return {"channels": await private.channels_of(get_runtime(), signed_in_user().username)}
 
 
 @validate_request(NewPrivateChannel)
 @answer(PrivateChannelAnswer, 201)
 async def create_private_channel(data: NewPrivateChannel) -> tuple[Answer, int]:
-    summary = await private.create(get_runtime(), _username(), data.name, data.members)
+    summary = await private.create(
+        get_runtime(), signed_in_user().username, data.name, data.members
+    )
     return {"channel": summary}, 201
 
 
 @validate_request(PrivateChannelRename)
 @answer(PrivateChannelAnswer)
 async def rename_private_channel(channel_id: int, data: PrivateChannelRename) -> Answer:
-    summary = await private.rename(get_runtime(), _username(), channel_id, data.name)
+    summary = await private.rename(get_runtime(), signed_in_user().username, channel_id, data.name)
     return {"channel": summary}
 
 
 @validate_request(NewMember)
 @answer(PrivateChannelAnswer)
 async def add_private_member(channel_id: int, data: NewMember) -> Answer:
-    summary = await private.add_member(get_runtime(), _username(), channel_id, data.username)
+    summary = await private.add_member(
+        get_runtime(), signed_in_user().username, channel_id, data.username
+    )
     return {"channel": summary}
 
 
 @no_body
 @no_content
 async def leave_private_channel(channel_id: int) -> Response:
-    await private.leave(get_runtime(), _username(), channel_id)
+    await private.leave(get_runtime(), signed_in_user().username, channel_id)
     return Response(status=204)
 
 

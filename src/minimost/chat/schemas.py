@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from ..ids import StoredInt, WholeNumber
-from ..schemas import Query, RequestBody, ResponseBody
+from ..web.schemas import Query, RequestBody, ResponseBody
 
 EpochSeconds = Annotated[float, Field(allow_inf_nan=False, description="Time in epoch seconds.")]
 

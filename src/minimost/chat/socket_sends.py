@@ -17,18 +17,16 @@ from pydantic import ValidationError
 from quart import Quart
 
 from ..api import ApiError
-from ..apidocs.validation import describe
 from ..db.unavailable import storage_refusal
 from ..jsoncodec import compact
-from ..ratelimits import charge, rate_limit_message
 from ..realtime import Connection, realtime_of
 from ..runtime import Runtime
+from ..web.ratelimits import charge, rate_limit_message
+from ..web.validation import describe
 from . import actions
 from .schemas import NewMessage
 
 FRAME = "message.send"
-# The HTTP route whose send allowance a frame spends.
-SEND_ENDPOINT = "chat_api.post_message"
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +47,7 @@ def accept_sends_over_socket(app: Quart, runtime: Runtime) -> None:
             if not isinstance(channel, str) or not channel:
                 raise ApiError(400, "bad_request", '"channel" must be a string.')
             data = NewMessage.model_validate(frame)
-            wait = await charge(app, runtime, "send", SEND_ENDPOINT, connection.username)
+            wait = await charge("send", connection.username)
             if wait:
                 raise ApiError(429, "rate_limited", rate_limit_message(wait))
             messages, created = await actions.send_message(

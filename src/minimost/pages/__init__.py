@@ -1,4 +1,4 @@
-"""Pages every visitor may see: about, the CA certificate, the error pages, the app manifest."""
+"""Pages every visitor may see: about, the CA certificate, the app manifest."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from quart import Quart
 
 from ..features import Feature
 from ..runtime import Runtime
-from .errors import register_error_handlers
 from .pwa import register_pwa
 from .routes import blueprint
 
@@ -14,7 +13,6 @@ from .routes import blueprint
 def register(app: Quart, runtime: Runtime) -> None:
     app.register_blueprint(blueprint)
     register_pwa(app)
-    register_error_handlers(app)
 
 
 FEATURE = Feature("pages", register)

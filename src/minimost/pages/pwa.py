@@ -12,10 +12,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from quart import Blueprint, Quart, Response, render_template
+from quart import Blueprint, Quart, Response, current_app, render_template
 
 from ..assets import AssetHashes
-from ..security import public
+from ..web.guards import public
 
 MANIFEST_TYPE = "application/manifest+json"
 SCRIPT_TYPE = "text/javascript; charset=utf-8"
@@ -69,39 +69,47 @@ class AppShell:
         return digest[:16]
 
 
-def build_blueprint(shell: AppShell) -> Blueprint:
-    blueprint = Blueprint("pwa", __name__)
+blueprint = Blueprint("pwa", __name__)
+# Where each app keeps the shell of its own static folder.
+SHELL_EXTENSION = "minimost_app_shell"
 
-    @blueprint.get("/manifest.webmanifest")
-    @public
-    async def web_manifest() -> Response:
-        response = Response(json.dumps(manifest()), mimetype=MANIFEST_TYPE)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
 
-    @blueprint.get("/sw.js")
-    @public
-    async def service_worker() -> Response:
-        """Served from the root so its scope is the whole app."""
-        files = shell.files()
-        body = await render_template(
-            "sw.js",
-            cache_version=shell.version(files),
-            shell=[{"url": url, "hash": token} for url, token in files],
-            offline_path=OFFLINE_PATH,
-        )
-        response = Response(body, content_type=SCRIPT_TYPE)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+def _shell() -> AppShell:
+    return current_app.extensions[SHELL_EXTENSION]
 
-    @blueprint.get(OFFLINE_PATH)
-    @public
-    async def offline_page() -> str:
-        return await render_template("offline.html")
 
-    return blueprint
+@blueprint.get("/manifest.webmanifest")
+@public
+async def web_manifest() -> Response:
+    response = Response(json.dumps(manifest()), mimetype=MANIFEST_TYPE)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blueprint.get("/sw.js")
+@public
+async def service_worker() -> Response:
+    """Served from the root so its scope is the whole app."""
+    shell = _shell()
+    files = shell.files()
+    body = await render_template(
+        "sw.js",
+        cache_version=shell.version(files),
+        shell=[{"url": url, "hash": token} for url, token in files],
+        offline_path=OFFLINE_PATH,
+    )
+    response = Response(body, content_type=SCRIPT_TYPE)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blueprint.get(OFFLINE_PATH)
+@public
+async def offline_page() -> str:
+    return await render_template("offline.html")
 
 
 def register_pwa(app: Quart) -> None:
     assert app.static_folder is not None
-    app.register_blueprint(build_blueprint(AppShell(Path(app.static_folder))))
+    app.extensions[SHELL_EXTENSION] = AppShell(Path(app.static_folder))
+    app.register_blueprint(blueprint)

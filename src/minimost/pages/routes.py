@@ -6,9 +6,10 @@ from pathlib import Path
 
 from quart import Blueprint, Response, abort, current_app, render_template, send_file
 
-from ..auth import actions, sessions
+from ..identity import signed_in_user
+from ..identity.users import account_summary
 from ..runtime import get_runtime
-from ..security import public
+from ..web.guards import public
 
 blueprint = Blueprint("pages", __name__)
 PANELS_STYLESHEET = "css/panels.css"
@@ -44,9 +45,7 @@ def _feature_stylesheets(calls: bool) -> list[str]:
 
 
 async def _signed_in_summary() -> dict[str, object]:
-    signed_in = sessions.current()
-    assert signed_in is not None
-    return await actions.account_summary(get_runtime(), signed_in.username)
+    return await account_summary(get_runtime(), signed_in_user().username)
 
 
 @blueprint.get("/about")

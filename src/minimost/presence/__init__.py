@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from quart import Quart
 
-from ..auth.lifecycle import accounts_of
 from ..features import Feature
+from ..identity import accounts_of
 from ..realtime import Connection, realtime_of
 from ..runtime import Runtime
 from . import store
@@ -41,8 +42,23 @@ def register(app: Quart, runtime: Runtime) -> None:
     realtime.on_disconnect(tracker.disconnected)
     # A user who signed out everywhere or left is offline at once, without the grace.
     accounts = accounts_of(runtime)
-    accounts.on_signed_out(tracker.forget)
-    accounts.on_removed(tracker.forget)
+
+    async def signed_out(username: str) -> None:
+        now = time.time()
+        await runtime.stores.presence.write(
+            lambda changes: store.set_state(changes.connection, username, "offline", now)
+        )
+        await tracker.forget(username)
+
+    async def removed(username: str) -> None:
+        """Out of presence, typing, private channels and calls before its sessions end."""
+        await runtime.stores.presence.write(
+            lambda changes: store.forget_user(changes.connection, username)
+        )
+        await tracker.forget(username)
+
+    accounts.on_signed_out(signed_out)
+    accounts.on_removed(removed)
 
     @asynccontextmanager
     async def everyone_offline_at_start() -> AsyncIterator[None]:

@@ -7,10 +7,10 @@ from typing import Any
 from quart import Blueprint
 from quart_schema import validate_request
 
-from ..auth import sessions
+from ..identity import signed_in_user
 from ..runtime import get_runtime, need
-from ..schemas import answer
-from ..security import passive
+from ..web.guards import passive
+from ..web.schemas import answer
 from .live import online_users
 from .schemas import OverrideChange, OverrideSet, OverrideShown, Presence
 
@@ -29,18 +29,14 @@ async def everyone() -> dict[str, Any]:
 @passive
 @answer(OverrideSet)
 async def get_override() -> dict[str, Any]:
-    signed_in = sessions.current()
-    assert signed_in is not None
     tracker = need(get_runtime().services.presence, "presence")
-    return {"override": await tracker.override_of(signed_in.username)}
+    return {"override": await tracker.override_of(signed_in_user().username)}
 
 
 @blueprint.put("/override")
 @validate_request(OverrideChange)
 @answer(OverrideShown)
 async def put_override(data: OverrideChange) -> dict[str, Any]:
-    signed_in = sessions.current()
-    assert signed_in is not None
     tracker = need(get_runtime().services.presence, "presence")
-    shown = await tracker.set_override(signed_in.username, data.override)
+    shown = await tracker.set_override(signed_in_user().username, data.override)
     return {"override": data.override, "state": shown}

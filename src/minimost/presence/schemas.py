@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..schemas import RequestBody, ResponseBody
+from ..web.schemas import RequestBody, ResponseBody
 
 Override = Literal["active", "idle", "offline"]
 ShownState = Literal["active", "idle", "hidden", "offline"]

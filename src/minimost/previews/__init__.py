@@ -11,7 +11,7 @@ from ..features import Feature
 from ..runtime import Runtime
 from .fetch import GuardedFetcher
 from .guard import TargetPolicy, system_resolve
-from .routes import build_blueprint
+from .routes import blueprint
 from .service import PreviewService
 
 
@@ -33,7 +33,7 @@ def register(app: Quart, runtime: Runtime) -> None:
             await service.close()
 
     runtime.while_serving("previews", serving)
-    app.register_blueprint(build_blueprint(runtime))
+    app.register_blueprint(blueprint)
 
 
 FEATURE = Feature("previews", register)

@@ -8,24 +8,28 @@ from quart import Blueprint, Response
 from quart_schema import validate_querystring
 
 from ..api import ApiError
-from ..auth import sessions
 from ..chat import actions as chat_actions
 from ..chat.uploads import original_name
-from ..ratelimits import limited
-from ..runtime import Runtime, get_runtime, need
-from ..schemas import answer, file_response
-from ..security import passive
+from ..identity import signed_in_user
+from ..runtime import get_runtime, need
+from ..web.guards import passive
+from ..web.ratelimits import rate_limited
+from ..web.schemas import answer, file_response
 from .guard import MalformedLinkError
 from .schemas import ImageQuery, PreviewAnswer, PreviewQuery
 from .service import PreviewService, file_preview
 
 IMAGE_CACHE_SECONDS = 7 * 24 * 3600
 
+blueprint = Blueprint("previews_api", __name__, url_prefix="/api/previews")
+
 
 def _service() -> PreviewService:
     return need(get_runtime().services.previews, "previews")
 
 
+@blueprint.get("")
+@rate_limited("link_preview", by="user")
 @passive
 @validate_querystring(PreviewQuery)
 @answer(PreviewAnswer)
@@ -37,6 +41,8 @@ async def link_preview(query_args: PreviewQuery) -> dict[str, Any]:
     return {"preview": preview}
 
 
+@blueprint.get("/image")
+@rate_limited("preview_image", by="user")
 @passive
 @validate_querystring(ImageQuery)
 @file_response("image/png", "image/jpeg")
@@ -52,30 +58,10 @@ async def preview_image(query_args: ImageQuery) -> Response:
     return response
 
 
+@blueprint.get("/files/<name>")
 @passive
 @answer(PreviewAnswer)
 async def uploaded_file_preview(name: str) -> dict[str, Any]:
     """Same visibility as the file itself: who may not fetch it gets 404."""
-    signed_in = sessions.current()
-    assert signed_in is not None, "the access guard lets only signed-in users here"
-    path = await chat_actions.readable_file(get_runtime(), signed_in.username, name)
+    path = await chat_actions.readable_file(get_runtime(), signed_in_user().username, name)
     return {"preview": await file_preview(path, name, original_name(name))}
-
-
-def build_blueprint(runtime: Runtime) -> Blueprint:
-    blueprint = Blueprint("previews_api", __name__, url_prefix="/api/previews")
-    add = blueprint.add_url_rule
-    add(
-        "",
-        "link_preview",
-        limited(runtime, link_preview, "link_preview", by="user"),
-        methods=["GET"],
-    )
-    add(
-        "/image",
-        "preview_image",
-        limited(runtime, preview_image, "preview_image", by="user"),
-        methods=["GET"],
-    )
-    add("/files/<name>", "uploaded_file_preview", uploaded_file_preview, methods=["GET"])
-    return blueprint

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..schemas import Query, ResponseBody
+from ..web.schemas import Query, ResponseBody
 
 
 class PreviewQuery(Query):

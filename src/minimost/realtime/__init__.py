@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 
 from quart import Quart
 
-from ..auth.lifecycle import accounts_of
 from ..features import Feature
+from ..identity import accounts_of
 from ..runtime import Runtime
 from .access import Access
 from .broker import LocalBroker

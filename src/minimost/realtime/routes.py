@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 
 from quart import Blueprint, abort, websocket
 
-from ..auth import sessions
+from ..identity import sessions
 from ..ids import is_decimal
 from ..jsoncodec import compact, parse
 from ..runtime import Runtime, get_runtime
-from ..security import passive
+from ..web.guards import passive
 from . import store
 from .hub import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TOO_MANY, Connection
 from .services import realtime_of

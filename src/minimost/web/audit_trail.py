@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from quart import current_app, has_request_context
 
-from .runtime import get_runtime
-from .security import client_ip
+from ..runtime import get_runtime
+from .requests import client_ip
 
 
 def audit(event: str, outcome: str, *, user: str | None = None, detail: str | None = None) -> None:

@@ -90,7 +90,7 @@ def answer(model: type[BaseModel], status: int = 200) -> Callable[[F], F]:
     The handler's dict is sent as it is. Validating it on every request would cost a
     page of messages a third of a millisecond, to catch only our own mistakes; instead
     the test suite (``CHECK_ANSWERS``) holds every answer to its model, exactly
-    (``apidocs.answers``), so the published schema cannot fall behind what clients get.
+    (``web.answers``), so the published schema cannot fall behind what clients get.
     """
 
     def decorator(view: F) -> F:

@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from quart import Request, Response
 from quart_schema import RequestSchemaValidationError
 
-from ..api import ApiError, error_body
 from ..bodies import RequestBody
+from .errors import ApiError, error_body
 
 NOT_AN_OBJECT = "Send a JSON object."
 NOT_UTF8 = "The request body is not valid UTF-8 text."

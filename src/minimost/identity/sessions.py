@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 from quart import Quart, g, session
 
-from ..audit_trail import audit
 from ..db import Changes
 from ..runtime import Runtime, get_runtime
-from ..security import client_ip, incoming, view_flag
-from . import store
+from ..web.audit_trail import audit
+from ..web.guards import view_flag
+from ..web.requests import client_ip, incoming
+from . import store, users
 from .cookies import RememberedCookieSessions
 from .lifecycle import accounts_of
 
@@ -117,9 +118,9 @@ async def load_session(runtime: Runtime) -> tuple[CurrentSession | None, str | N
     now = time.time()
     idle = idle_seconds(runtime)
 
-    def look_up(connection: sqlite3.Connection) -> tuple[store.Row | None, store.Row | None]:
+    def look_up(connection: sqlite3.Connection) -> tuple[users.Row | None, users.Row | None]:
         record = store.get_session(connection, sid)
-        user = store.find_user(connection, username) if record is None else None
+        user = users.find_user(connection, username) if record is None else None
         return record, user
 
     record, user = await runtime.stores.auth.reading(look_up)
@@ -147,7 +148,7 @@ async def load_session(runtime: Runtime) -> tuple[CurrentSession | None, str | N
     return CurrentSession(username, sid), None
 
 
-def _adoptable_legacy_cookie(user: store.Row, now: float, idle: float) -> bool:
+def _adoptable_legacy_cookie(user: users.Row, now: float, idle: float) -> bool:
     """A cookie an older MiniMost signed: honour it once, unless revoked since or idle."""
     if session.get(RECORD_VERSION) is not None:
         return False

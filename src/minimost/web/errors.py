@@ -9,9 +9,9 @@ from quart import Quart, Response, has_request_context, jsonify, render_template
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from ..api import ApiError, error_body
-from ..audit_trail import audit
 from ..db.unavailable import RETRY_AFTER_SECONDS, storage_refusal
-from ..security import incoming
+from .audit_trail import audit
+from .requests import incoming
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Request-level protection shared by every feature: secrets, CSRF, headers, client address.
+"""Request-level protection shared by every feature: secrets, CSRF, headers, view flags.
 
 Every route is private unless its view is marked ``@public``; every state-changing
 request needs the CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``).
@@ -6,10 +6,9 @@ request needs the CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,12 +17,14 @@ from quart import (
     Response,
     current_app,
     g,
-    has_request_context,
     redirect,
     request,
     session,
-    websocket,
 )
+
+from .audit_trail import audit
+from .errors import error_response, wants_json
+from .requests import incoming
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,11 +95,6 @@ def passive(view: F) -> F:
     return view
 
 
-def incoming() -> Any:
-    """The current request, or the websocket handshake when there is no request."""
-    return request if has_request_context() else websocket
-
-
 def view_flag(name: str) -> bool:
     view = current_app.view_functions.get(incoming().endpoint or "")
     return bool(getattr(view, name, False))
@@ -125,39 +121,6 @@ async def csrf_token_is_valid() -> bool:
     return isinstance(sent, str) and secrets.compare_digest(sent, expected)
 
 
-def client_ip(trusted_proxies: Iterable[str] = ()) -> str:
-    """The client's address; ``X-Forwarded-For`` counts only behind a trusted proxy.
-
-    Walks the forwarded chain from the right, skipping trusted proxies, so a client
-    cannot pick its own rate-limit key by sending the header itself.
-    """
-    current = incoming()
-    remote = current.remote_addr or "unknown"
-    networks = [ipaddress.ip_network(entry, strict=False) for entry in trusted_proxies]
-    if not networks or not _in_networks(remote, networks):
-        return remote
-    forwarded = [
-        part.strip()
-        for header in current.headers.getlist("X-Forwarded-For")
-        for part in header.split(",")
-        if part.strip()
-    ]
-    for address in reversed(forwarded):
-        if not _in_networks(address, networks):
-            return address
-    return forwarded[0] if forwarded else remote
-
-
-def _in_networks(
-    address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
-) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
-
-
 def register_security_headers(app: Quart) -> None:
     plain = list(SECURITY_HEADERS.items())
     over_tls = [*plain, ("Strict-Transport-Security", HSTS)]
@@ -175,8 +138,6 @@ def register_security_headers(app: Quart) -> None:
 
 def register_request_guards(app: Quart) -> None:
     """Who may ask (signed in unless ``@public``), then whether the request is forged."""
-    from .audit_trail import audit
-    from .pages.errors import error_response, wants_json
 
     @app.before_request
     async def require_sign_in() -> Response | None:
