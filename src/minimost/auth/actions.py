@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..audit_trail import audit
+from ..channel_ids import ChannelId
 from ..chat.relayed import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
 from ..db import Changes
 from ..presence import store as presence_store
@@ -59,7 +60,7 @@ def welcome_text(username: str) -> str:
 
 def dm_channel(*usernames: str) -> str:
     """The canonical DM channel name: participants in code-point order."""
-    return "dm:" + ":".join(sorted(set(usernames)))
+    return ChannelId.dm(*usernames).text
 
 
 # -- signing up, in and out ---------------------------------------------------------------

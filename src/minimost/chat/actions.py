@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from ..api import ApiError
+from ..channel_ids import DM_PREFIX, dm_participants
 from ..db import Changes
 from ..jsoncodec import Fragment, encoded_array
 from ..realtime import Audience, realtime_of
 from ..runtime import Runtime
 from . import store
-from .channels import dm_participants, require_postable, require_readable
+from .channels import require_postable, require_readable
 from .markdown import render
 from .mentions import EVERYONE, resolve_mentions
 from .message_cache import encoded_messages_of
@@ -111,8 +112,8 @@ async def send_message(
                         filename=file.stored,
                     )
                 )
-            if channel.startswith("dm:"):
-                store.remember_dm(connection, channel, dm_participants(channel))
+            if participants := dm_participants(channel):
+                store.remember_dm(connection, channel, participants)
             store.advance_watermark(connection, sender, channel, now)
             if upload is not None:
                 upload.keep(runtime.data_root.uploads_dir)
@@ -239,7 +240,7 @@ async def direct_messages(runtime: Runtime, username: str) -> list[dict[str, Any
 
 async def hide_dm(runtime: Runtime, username: str, channel: str) -> None:
     """Hide a DM from the user's list until someone writes in it again."""
-    if not channel.startswith("dm:"):
+    if not channel.startswith(DM_PREFIX):
         raise ApiError(400, "invalid", "Only direct messages can be hidden.")
     await require_readable(runtime, username, channel)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from ..auth import store as auth_store
+from ..channel_ids import parse
 from ..runtime import Runtime
 from . import private_store
-from .channels import dm_participants
 
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]+)")
 EVERYONE = "@everyone"
@@ -20,10 +20,11 @@ def mention_tokens(text: str) -> set[str]:
 async def channel_members(runtime: Runtime, channel: str) -> list[str]:
     """Members in their order: participants of a DM, members of a private channel,
     every account for a public channel."""
-    if channel.startswith("dm:"):
-        return dm_participants(channel)
-    if channel.startswith("private:"):
-        channel_id = int(channel.split(":")[1])
+    parsed = parse(channel)
+    if parsed is not None and parsed.is_dm:
+        return list(parsed.participants)
+    if parsed is not None and parsed.private_id is not None:
+        channel_id = parsed.private_id
         members = await runtime.stores.presence.reading(
             lambda connection: private_store.members(connection, channel_id)
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..api import ApiError
 from ..auth import store as auth_store
+from ..channel_ids import ChannelId
 from ..db import Changes
 from ..realtime import Audience, realtime_of
 from ..runtime import Runtime
@@ -57,7 +58,7 @@ async def _membership(runtime: Runtime, username: str, channel_id: int) -> dict[
 def _summary(channel_id: int, name: str, members: dict[str, float | None]) -> dict[str, Any]:
     return {
         "id": channel_id,
-        "channel": f"private:{channel_id}",
+        "channel": ChannelId.private(channel_id).text,
         "name": name,
         "members": list(members),
     }
@@ -138,7 +139,7 @@ async def add_member(
 async def leave(runtime: Runtime, username: str, channel_id: int) -> None:
     current = await _membership(runtime, username, channel_id)
     members = {name: start for name, start in current["members"].items() if name != username}
-    channel = f"private:{channel_id}"
+    channel = ChannelId.private(channel_id).text
     now = time.time()
 
     def write(changes: Changes) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
 from .. import jsoncodec
@@ -528,7 +529,7 @@ def pinned(
 REMEMBER_DM = "INSERT OR IGNORE INTO dm_members (channel, username) VALUES (?, ?)"
 
 
-def remember_dm(connection: sqlite3.Connection, channel: str, members: list[str]) -> None:
+def remember_dm(connection: sqlite3.Connection, channel: str, members: Iterable[str]) -> None:
     connection.executemany(REMEMBER_DM, [(channel, member) for member in members])
 
 
