@@ -13,7 +13,7 @@ from ..auth.passwords import DELETED_USER
 from ..db import Changes
 from ..realtime import Audience
 from ..realtime.outbox import Relay
-from . import store
+from . import message_json, store
 
 # A notice from MiniMost in the audience's channel: ``{"text", "ts"}``.
 NOTICE = "message.notice"
@@ -25,7 +25,7 @@ ACCOUNT_REMOVED = "account.removed"
 
 def post_notice(changes: Changes, audience: Audience, data: dict[str, Any], _ts: float) -> None:
     assert audience.channel is not None
-    message = store.insert_system_notice(
+    message = message_json.insert_system_notice(
         changes.connection, audience.channel, data["text"], data["ts"]
     )
     changes.record("message.created", audience, message)

@@ -16,7 +16,7 @@ from typing import Any
 from ..api import ApiError
 from ..realtime import realtime_of
 from ..runtime import Runtime
-from . import search_store, store
+from . import message_json, search_store
 from .channels import require_readable
 from .search_store import Filters, Test
 
@@ -50,7 +50,7 @@ async def search(
     else:
         find = partial(search_store.by_like, text=text, filters=filters)
     return await runtime.stores.messages.reading(
-        lambda connection: store.messages_json(connection, find(connection))
+        lambda connection: message_json.messages_json(connection, find(connection))
     )
 
 
