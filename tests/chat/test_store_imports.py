@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import minimost.chat.store as store
+import minimost.chat.messages.store as store
 
 PRESENTATION = {"markdown", "message_cache", "uploads", "older_html", "jsoncodec"}
 

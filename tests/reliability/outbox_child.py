@@ -21,7 +21,7 @@ from minimost import create_app
 from minimost.auth import actions as accounts
 from minimost.auth.sessions import CurrentSession
 from minimost.calls.actions import CallService
-from minimost.chat import private
+from minimost.chat.channels import private
 from minimost.realtime import store as event_log
 from minimost.runtime import Runtime, get_runtime
 

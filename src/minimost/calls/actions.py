@@ -26,7 +26,7 @@ from typing import Any
 from ..api import ApiError
 from ..auth import store as auth_store
 from ..channel_ids import dm_participants, parse
-from ..chat.mentions import channel_members
+from ..chat.messages.mentions import channel_members
 from ..chat.relayed import NOTICE
 from ..db import Changes
 from ..realtime import Audience, Signal, realtime_of

@@ -13,7 +13,7 @@ from ..auth.passwords import DELETED_USER
 from ..db import Changes
 from ..realtime import Audience
 from ..realtime.outbox import Relay
-from . import message_json, store
+from .messages import message_json, store
 
 # A notice from MiniMost in the audience's channel: ``{"text", "ts"}``.
 NOTICE = "message.notice"

@@ -23,7 +23,7 @@ from ..jsoncodec import compact
 from ..ratelimits import charge, rate_limit_message
 from ..realtime import Connection, realtime_of
 from ..runtime import Runtime
-from . import actions
+from .messages import actions
 from .schemas import NewMessage
 
 FRAME = "message.send"

@@ -9,8 +9,8 @@ from quart_schema import validate_querystring
 
 from ..api import ApiError
 from ..auth import sessions
-from ..chat import actions as chat_actions
-from ..chat.uploads import original_name
+from ..chat.messages import actions as chat_actions
+from ..chat.uploads.streaming import original_name
 from ..ratelimits import limited
 from ..runtime import Runtime, get_runtime, need
 from ..schemas import answer, file_response

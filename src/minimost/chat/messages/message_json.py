@@ -10,12 +10,12 @@ import json
 import sqlite3
 from typing import Any
 
-from .. import jsoncodec
+from ... import jsoncodec
+from ..uploads.streaming import is_image, original_name
 from . import store
 from .markdown import render_plain
 from .message_cache import EncodedMessages, Version
 from .older_html import html_for
-from .uploads import is_image, original_name
 
 
 def message_json(

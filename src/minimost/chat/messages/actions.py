@@ -8,18 +8,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..api import ApiError
-from ..channel_ids import DM_PREFIX, dm_participants
-from ..db import Changes
-from ..jsoncodec import Fragment, encoded_array
-from ..realtime import Audience, realtime_of
-from ..runtime import Runtime
+from ...api import ApiError
+from ...channel_ids import DM_PREFIX, dm_participants
+from ...db import Changes
+from ...jsoncodec import Fragment, encoded_array
+from ...realtime import Audience, realtime_of
+from ...runtime import Runtime
+from ..channels.permissions import require_postable, require_readable
+from ..uploads.streaming import MultipartSend
 from . import message_json, store
-from .channels import require_postable, require_readable
 from .markdown import render
 from .mentions import EVERYONE, resolve_mentions
 from .message_cache import encoded_messages_of
-from .uploads import MultipartSend
 
 MAX_MESSAGE_CHARS = 10_000
 MAX_CLIENT_ID_CHARS = 64

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from ..api import ApiError
-from ..realtime import realtime_of
-from ..runtime import Runtime
+from ...api import ApiError
+from ...realtime import realtime_of
+from ...runtime import Runtime
+from ..channels.permissions import require_readable
 from . import message_json, search_store
-from .channels import require_readable
 from .search_store import Filters, Test
 
 FTS_MIN_CHARS = 3

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from ..db.database import select_all, select_one, select_value
+from ...db.database import select_all, select_one, select_value
 
 SYSTEM_SENDER = "system"
 

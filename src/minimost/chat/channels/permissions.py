@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..api import ApiError
-from ..auth import store as auth_store
-from ..channel_ids import dm_participants, parse
-from ..realtime import realtime_of
-from ..runtime import Runtime
+from ...api import ApiError
+from ...auth import store as auth_store
+from ...channel_ids import dm_participants, parse
+from ...realtime import realtime_of
+from ...runtime import Runtime
 
 NOT_FOUND = ApiError(404, "not_found", "No such channel.")
 

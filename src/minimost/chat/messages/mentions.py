@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from ..auth import store as auth_store
-from ..channel_ids import parse
-from ..runtime import Runtime
-from . import private_store
+from ...auth import store as auth_store
+from ...channel_ids import parse
+from ...runtime import Runtime
+from ..channels import private_store
 
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]+)")
 EVERYONE = "@everyone"

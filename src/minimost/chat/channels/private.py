@@ -7,14 +7,15 @@ import sqlite3
 import time
 from typing import Any
 
-from ..api import ApiError
-from ..auth import store as auth_store
-from ..channel_ids import ChannelId
-from ..db import Changes
-from ..realtime import Audience, realtime_of
-from ..runtime import Runtime
-from . import private_store, store
-from .relayed import NOTICE
+from ...api import ApiError
+from ...auth import store as auth_store
+from ...channel_ids import ChannelId
+from ...db import Changes
+from ...realtime import Audience, realtime_of
+from ...runtime import Runtime
+from ..messages import store
+from ..relayed import NOTICE
+from . import private_store
 
 MAX_NAME_CHARS = 80
 NOT_FOUND = ApiError(404, "not_found", "No such channel.")
