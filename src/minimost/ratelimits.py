@@ -16,6 +16,7 @@ from typing import Any, Literal
 from quart import Quart, current_app, g
 from quart_rate_limiter import RateLimit, RateLimiter, RateLimitExceeded, rate_limit
 
+from .reaches import rate_limit_key
 from .runtime import Runtime, get_runtime, need
 from .security import client_ip
 
@@ -69,7 +70,7 @@ async def charge(app: Quart, runtime: Runtime, action: str, endpoint: str, usern
         return 0
     count, window = runtime.settings.rate_limits[action]
     limit = RateLimit(count, timedelta(seconds=window))
-    key = f"{app.import_name}-{endpoint}-{limit.key}-user:{username}"
+    key = rate_limit_key(app, endpoint, limit, f"user:{username}")
     now = datetime.now(UTC)
     stored = await limiter.store.get(key, now)
     if stored.tzinfo is None:

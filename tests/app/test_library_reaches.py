@@ -1,0 +1,180 @@
+"""Each reach into a pinned library's internals still works with the installed version,
+and no module but ``minimost.reaches`` touches a library's private attributes."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
+from pathlib import Path
+
+import aiosqlite
+import pytest
+import websockets
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from hypercorn.protocol import ws_stream
+from quart import Quart, websocket
+from quart.wrappers.request import Body
+from quart_rate_limiter import RateLimit, RateLimiter, rate_limit
+from werkzeug.exceptions import RequestEntityTooLarge
+from wsproto.extensions import PerMessageDeflate
+
+import minimost
+from minimost import reaches
+
+SOURCE = Path(minimost.__file__).parent
+# Private attributes of the project's own objects, reached from a sibling in its module.
+OWN_OBJECTS = {
+    ("stun/server.py", "server"),
+    ("stun/server.py", "self._server"),
+}
+
+
+@contextmanager
+def reach_into(library: str) -> Iterator[None]:
+    """Turn any failure into one message naming the library, its version and the fix."""
+    try:
+        yield
+    except Exception as error:
+        pytest.fail(
+            f"{library} {version(library)} changed what src/minimost/reaches.py relies on: "
+            f"{error!r}. Adapt the reach there (or pin the previous version).",
+            pytrace=False,
+        )
+
+
+async def test_aiosqlite_work_runs_on_the_connections_thread() -> None:
+    async with aiosqlite.connect(":memory:") as connection:
+        with reach_into("aiosqlite"):
+            kind, thread, answer = await reaches.on_sqlite_thread(
+                connection,
+                lambda plain: (
+                    type(plain),
+                    threading.get_ident(),
+                    plain.execute("SELECT 6 * 7").fetchone()[0],
+                ),
+            )
+    assert (kind, answer) == (sqlite3.Connection, 42)
+    assert thread != threading.get_ident()
+
+
+async def test_quart_body_cap_refusal_and_completion() -> None:
+    body = Body(None, 4)
+    with reach_into("quart"):
+        assert reaches.body_cap(body) == 4
+        assert not reaches.body_refuses(body)
+        assert not reaches.body_complete(body)
+        reaches.refuse_body(body, RequestEntityTooLarge())
+        body.set_complete()
+        assert reaches.body_refuses(body)
+        assert reaches.body_complete(body)
+    with pytest.raises(RequestEntityTooLarge):
+        await body
+
+
+async def test_rate_limit_keys_are_the_limiters_own() -> None:
+    app = Quart(__name__)
+    limiter = RateLimiter(app)
+    limit = RateLimit(1, timedelta(minutes=1))
+
+    async def who() -> str:
+        return "someone"
+
+    @app.get("/limited")
+    @rate_limit(limits=[RateLimit(1, timedelta(minutes=1), key_function=who)])
+    async def limited() -> str:
+        return "ok"
+
+    async with app.test_app():
+        assert (await app.test_client().get("/limited")).status_code == 200
+        now = datetime.now(UTC)
+        with reach_into("quart-rate-limiter"):
+            key = reaches.rate_limit_key(app, "limited", limit, "someone")
+            spent_until = await limiter.store.get(key, now)
+            assert spent_until.astimezone(UTC) > now, "no allowance spent under the built key"
+
+
+def websocket_app(found: dict[str, object]) -> Quart:
+    app = Quart(__name__)
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await websocket.accept()
+        send = reaches.accepted_websocket_send()
+        stream = reaches.websocket_stream(send.args[0])
+        found["stream"] = stream
+        found["writer"] = None if stream is None else reaches.h11_stream_writer(stream)
+        await send("hello")
+        await websocket.receive()
+
+    return app
+
+
+async def test_hypercorn_and_quart_websocket_internals() -> None:
+    class Declining(PerMessageDeflate):
+        def accept(self, offer: str) -> bool:
+            return False
+
+    found: dict[str, object] = {}
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = Config()
+    config.bind = [f"fd://{listener.detach()}"]  # Hypercorn closes it when it stops
+    config.accesslog = None
+    stop = asyncio.Event()
+    original = ws_stream.PerMessageDeflate
+    with reach_into("hypercorn"):
+        reaches.decline_websocket_extension(Declining)
+    server = asyncio.create_task(serve(websocket_app(found), config, shutdown_trigger=stop.wait))
+    try:
+        # The socket listens already: the handshake waits for Hypercorn to take it.
+        async with asyncio.timeout(10), websockets.connect(f"ws://127.0.0.1:{port}/ws") as client:
+            assert await client.recv() == "hello"
+            assert client.response is not None
+            extensions = client.response.headers.get("Sec-WebSocket-Extensions")
+            await client.send("bye")
+    finally:
+        stop.set()
+        await server
+        reaches.decline_websocket_extension(original)
+    with reach_into("hypercorn"):
+        assert found["stream"] is not None, "the ASGI send is no longer a WSStream method"
+        assert isinstance(found["writer"], asyncio.StreamWriter), "no HTTP/1.1 stream writer"
+        assert extensions is None, f"deflate still negotiated: {extensions}"
+
+
+def private_reaches(path: Path) -> list[str]:
+    """``obj._name`` uses outside ``self``/``cls``/``super()``, as "file:line: code"."""
+    relative = path.relative_to(SOURCE).as_posix()
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Attribute) or not node.attr.startswith("_"):
+            continue
+        if node.attr.startswith("__"):
+            continue
+        base = node.value
+        if isinstance(base, ast.Name) and base.id in {"self", "cls"}:
+            continue
+        if isinstance(base, ast.Call) and ast.unparse(base.func) == "super":
+            continue
+        if (relative, ast.unparse(base)) in OWN_OBJECTS:
+            continue
+        found.append(f"{relative}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_only_the_reaches_module_touches_private_attributes() -> None:
+    found = [
+        reach
+        for path in sorted(SOURCE.rglob("*.py"))
+        if path.name != "reaches.py" or path.parent != SOURCE
+        for reach in private_reaches(path)
+    ]
+    assert found == [], "move these into src/minimost/reaches.py:\n" + "\n".join(found)
