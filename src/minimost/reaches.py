@@ -16,12 +16,22 @@ import aiosqlite
 from hypercorn.protocol import ws_stream
 from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.protocol.ws_stream import WSStream
+from pydantic import BaseModel
 from quart import Quart, websocket
 from quart.wrappers.request import Body
-from quart_rate_limiter import RateLimit
+from quart_rate_limiter import QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, RateLimit
+from quart_schema import RequestSchemaValidationError
+from quart_schema.conversion import model_load, model_schema
+from quart_schema.validation import (
+    QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
+    QUART_SCHEMA_REQUEST_ATTRIBUTE,
+    QUART_SCHEMA_RESPONSE_ATTRIBUTE,
+    DataSource,
+)
 from wsproto.extensions import PerMessageDeflate
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 # -- aiosqlite ------------------------------------------------------------------------------
@@ -109,3 +119,45 @@ def rate_limit_key(app: Quart, endpoint: str, limit: RateLimit, key: str) -> str
     which it builds privately from these parts.
     """
     return f"{app.import_name}-{endpoint}-{limit.key}-{key}"
+
+
+def rate_limited(view: Callable[..., Any]) -> bool:
+    """Whether quart-rate-limiter's decorator limits ``view`` (it marks the view)."""
+    return bool(getattr(view, QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, None))
+
+
+# -- quart-schema ---------------------------------------------------------------------------
+
+
+def declared_answers(view: Callable[..., Any]) -> dict[int, tuple[Any, Any]]:
+    """The answers declared on ``view``, as quart-schema marks them: status to
+    (model, headers model)."""
+    return dict(getattr(view, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {}))
+
+
+def declare_answers(view: Callable[..., Any], answers: dict[int, tuple[Any, Any]]) -> None:
+    """Mark ``view``'s answers the way quart-schema's ``validate_response`` does, so its
+    OpenAPI document lists them without validating each answer."""
+    setattr(view, QUART_SCHEMA_RESPONSE_ATTRIBUTE, answers)
+
+
+def declare_json_body(view: Callable[..., Any], model: type[BaseModel]) -> None:
+    """Mark ``view`` as taking a JSON body of ``model``, as ``validate_request`` does."""
+    setattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, (model, DataSource.JSON))
+
+
+def declares_body_or_query(view: Callable[..., Any]) -> bool:
+    """Whether quart-schema validates a body or query string for ``view``."""
+    return hasattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE) or hasattr(
+        view, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE
+    )
+
+
+def load_model(model: type[M], data: Any) -> M:
+    """Check ``data`` against ``model`` exactly as quart-schema checks a declared body."""
+    return model_load(data, model, RequestSchemaValidationError)
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema quart-schema publishes for ``model``."""
+    return model_schema(model)

@@ -8,7 +8,7 @@ import asyncio
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
@@ -20,9 +20,11 @@ import websockets
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from hypercorn.protocol import ws_stream
+from pydantic import BaseModel
 from quart import Quart, websocket
 from quart.wrappers.request import Body
 from quart_rate_limiter import RateLimit, RateLimiter, rate_limit
+from quart_schema import RequestSchemaValidationError, validate_request, validate_response
 from werkzeug.exceptions import RequestEntityTooLarge
 from wsproto.extensions import PerMessageDeflate
 
@@ -99,6 +101,38 @@ async def test_rate_limit_keys_are_the_limiters_own() -> None:
             key = reaches.rate_limit_key(app, "limited", limit, "someone")
             spent_until = await limiter.store.get(key, now)
             assert spent_until.astimezone(UTC) > now, "no allowance spent under the built key"
+
+
+class Sample(BaseModel):
+    count: int
+
+
+def sample_view() -> Callable[[], Awaitable[dict[str, int]]]:
+    """A fresh view each time: the decorators mark the function itself."""
+
+    async def view() -> dict[str, int]:
+        return {"count": 1}
+
+    return view
+
+
+def test_quart_schema_marks_and_conversion() -> None:
+    with reach_into("quart-schema"):
+        validated = validate_response(Sample, 201)(validate_request(Sample)(sample_view()))
+        assert reaches.declares_body_or_query(validated)
+        assert reaches.declared_answers(validated)[201][0] is Sample
+        marked = sample_view()
+        reaches.declare_answers(marked, {200: (Sample, None)})
+        reaches.declare_json_body(marked, Sample)
+        assert reaches.declares_body_or_query(marked)
+        assert reaches.declared_answers(marked) == {200: (Sample, None)}
+        assert reaches.load_model(Sample, {"count": 3}) == Sample(count=3)
+        with pytest.raises(RequestSchemaValidationError):
+            reaches.load_model(Sample, {"count": "three"})
+        assert reaches.json_schema(Sample)["properties"]["count"]["type"] == "integer"
+    with reach_into("quart-rate-limiter"):
+        assert reaches.rate_limited(rate_limit(1, timedelta(minutes=1))(sample_view()))
+        assert not reaches.rate_limited(sample_view())
 
 
 def websocket_app(found: dict[str, object]) -> Quart:
