@@ -21,6 +21,8 @@ from quart import Quart, Response, request
 from quart.wrappers.request import Body
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from .reaches import body_cap, body_complete, body_refuses, refuse_body
+
 # Up to this size the body is waited for: cheaper than a new connection (and TLS handshake).
 WAIT_FOR_BYTES = 64 * 1024
 WAIT_SECONDS = 5.0
@@ -37,15 +39,15 @@ class RequestBody(Body):
 
     def append(self, data: bytes) -> None:
         self.received_bytes += len(data)
-        cap = self._max_content_length
-        if cap is not None and self.received_bytes > cap and self._must_raise is None:
-            self._must_raise = RequestEntityTooLarge()
+        cap = body_cap(self)
+        if cap is not None and self.received_bytes > cap and not body_refuses(self):
+            refuse_body(self, RequestEntityTooLarge())
             self.set_complete()
             return
         super().append(data)
 
     def is_complete(self) -> bool:
-        return self._complete.is_set()
+        return body_complete(self)
 
 
 def settle_request_bodies(app: Quart) -> None:

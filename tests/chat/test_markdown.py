@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from minimost.chat import markdown
+from minimost.chat.messages import markdown
 
 LINKS = [
     ("see https://example.com/a now", "https://example.com/a"),

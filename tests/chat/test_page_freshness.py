@@ -7,7 +7,7 @@ from typing import Any
 
 from quart import Quart
 
-from minimost.chat.message_cache import EncodedMessages
+from minimost.chat.messages.message_cache import EncodedMessages
 from tests.conftest import GOOD_PASSWORD, UserClient, execute, sign_up
 from tests.helpers.chat import messages_db, page, react, sent
 

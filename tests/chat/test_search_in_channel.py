@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from quart import Quart
 
-from minimost.chat import search_store
+from minimost.chat.messages import search_store
 from tests.conftest import sign_up
 from tests.helpers.chat import created, search, sent, texts
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from quart import Quart
 
-from minimost.chat.older_html import OlderHtml
+from minimost.chat.messages.older_html import OlderHtml
 from minimost.runtime import get_runtime, need
 from tests.conftest import GOOD_PASSWORD, AppFactory, browser_for, execute, rows, sign_up
 from tests.helpers.original_install import (

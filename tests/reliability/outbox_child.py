@@ -20,7 +20,7 @@ from typing import Any
 from minimost import create_app
 from minimost.auth import actions as accounts
 from minimost.calls.actions import CallService
-from minimost.chat import private
+from minimost.chat.channels import private
 from minimost.identity.sessions import CurrentSession
 from minimost.realtime import store as event_log
 from minimost.runtime import Runtime, get_runtime

@@ -26,7 +26,7 @@ import pytest
 from quart import Quart
 from websockets.asyncio.client import connect
 
-from minimost.chat import private
+from minimost.chat.channels import private
 from minimost.realtime import realtime_of
 from minimost.runtime import get_runtime
 from tests.conftest import sign_up

@@ -13,13 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel
 from quart_schema import OpenAPIProvider
-from quart_schema.conversion import model_schema
-from quart_schema.validation import (
-    QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
-    QUART_SCHEMA_REQUEST_ATTRIBUTE,
-)
 from werkzeug.routing import Rule
 
+from ..reaches import declares_body_or_query, json_schema
 from ..web.guards import CSRF_HEADER, SAFE_METHODS
 from ..web.ratelimits import is_limited
 from ..web.schemas import (
@@ -46,7 +42,7 @@ ERRORS = {
 
 
 def _schema_with_definitions(model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]:
-    schema = model_schema(model)
+    schema = json_schema(model)
     definitions = schema.pop("$defs", {})
     return schema, definitions
 
@@ -146,9 +142,7 @@ class MiniMostOpenAPI(OpenAPIProvider):
             operation["security"] = [{SESSION_SCHEME: [], CSRF_SCHEME: []}]
         if form is not None:
             errors += [400, 413]
-        elif hasattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE) or hasattr(
-            view, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE
-        ):
+        elif declares_body_or_query(view):
             errors.append(400)
         if is_limited(view):
             errors.append(429)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..channel_ids import ChannelId
 from ..db import Changes
 from ..identity import accounts_of, sessions, users
 from ..identity.events import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
@@ -59,7 +60,7 @@ def welcome_text(username: str) -> str:
 
 def dm_channel(*usernames: str) -> str:
     """The canonical DM channel name: participants in code-point order."""
-    return "dm:" + ":".join(sorted(set(usernames)))
+    return ChannelId.dm(*usernames).text
 
 
 # -- signing up, in and out ---------------------------------------------------------------

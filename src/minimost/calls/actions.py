@@ -24,7 +24,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..api import ApiError
-from ..chat.mentions import channel_members
+from ..channel_ids import dm_participants, parse
+from ..chat.messages.mentions import channel_members
 from ..db import Changes
 from ..identity import users
 from ..identity.events import NOTICE
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 CALL_NOT_FOUND = ApiError(404, "not_found", "No such call.")
 SHARE_NOT_FOUND = ApiError(404, "not_found", "No such screen share.")
 CALL_OVER = ApiError(409, "call_ended", "This call has ended.")
-CALLABLE_KINDS = ("dm:", "private:")
+CALLABLE_KINDS = ("dm", "private")
 # A change to a call on the writer's thread: the connection, the call before, the time;
 # answers whether anything changed.
 CallChange = Callable[[sqlite3.Connection, dict[str, Any], float], bool]
@@ -163,7 +164,12 @@ class CallService:
 
     async def start(self, caller: str, channel: str) -> dict[str, Any]:
         """Ring every other member of a DM or private channel."""
-        if not channel.startswith(CALLABLE_KINDS) or not self._can_read(caller, channel):
+        parsed = parse(channel)
+        if (
+            parsed is None
+            or parsed.kind not in CALLABLE_KINDS
+            or not self._can_read(caller, channel)
+        ):
             raise ApiError(404, "not_found", "No such channel.")
         members = await self._members(channel)
         others = [name for name in members if name != caller]
@@ -192,8 +198,8 @@ class CallService:
 
     async def _members(self, channel: str) -> list[str]:
         """The accounts in a DM (that still exist) or the members of a private channel."""
-        if channel.startswith("dm:"):
-            names = channel.split(":")[1:]
+        names = dm_participants(channel)
+        if names:
             found = await self.runtime.stores.auth.reading(
                 lambda connection: [users.find_user(connection, name) for name in names]
             )

@@ -7,8 +7,8 @@ from quart import Quart
 from ..features import Feature
 from ..realtime import realtime_of
 from ..runtime import Runtime
-from .message_cache import keep_encoded_messages
-from .older_html import store_older_html
+from .messages.message_cache import keep_encoded_messages
+from .messages.older_html import store_older_html
 from .relayed import relay_into_chat
 from .routes import build_blueprint
 from .socket_sends import accept_sends_over_socket

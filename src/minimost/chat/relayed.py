@@ -14,14 +14,14 @@ from ..identity.events import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
 from ..identity.users import DELETED_USER
 from ..realtime import Audience
 from ..realtime.outbox import Relay
-from . import store
+from .messages import message_json, store
 
 __all__ = ["ACCOUNT_CREATED", "ACCOUNT_REMOVED", "NOTICE", "relay_into_chat"]
 
 
 def post_notice(changes: Changes, audience: Audience, data: dict[str, Any], _ts: float) -> None:
     assert audience.channel is not None
-    message = store.insert_system_notice(
+    message = message_json.insert_system_notice(
         changes.connection, audience.channel, data["text"], data["ts"]
     )
     changes.record("message.created", audience, message)

@@ -20,7 +20,9 @@ from ..web.schemas import (
     no_content,
     validate_json_or_multipart,
 )
-from . import actions, pins, private, reactions, reading, search
+from .channels import private, reading
+from .messages import actions, pins, search
+from .reactions import actions as reactions
 from .schemas import (
     ChannelList,
     DirectMessages,
@@ -46,7 +48,7 @@ from .schemas import (
     SearchResults,
     UnreadCounts,
 )
-from .uploads import is_image, original_name, receive_multipart
+from .uploads.streaming import is_image, original_name, receive_multipart
 
 Answer = dict[str, Any]
 

@@ -23,7 +23,7 @@ from ..realtime import Connection, realtime_of
 from ..runtime import Runtime
 from ..web.ratelimits import charge, rate_limit_message
 from ..web.validation import describe
-from . import actions
+from .messages import actions
 from .schemas import NewMessage
 
 FRAME = "message.send"

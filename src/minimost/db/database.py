@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from ..reaches import on_sqlite_thread
 from .migrate import Migration, apply_migrations
 from .writes import Changes, GroupCommit, OnCommit, Recorder
 
@@ -52,10 +53,9 @@ async def on_connection_thread(
     """Run ``work`` with the plain sqlite3 connection, on the connection's own thread.
 
     One hop to the thread for any number of statements, where each aiosqlite call is a
-    hop of its own. aiosqlite has no public call for this; ``_execute`` is how its own
-    methods reach the thread.
+    hop of its own.
     """
-    return await connection._execute(lambda: work(connection._conn))
+    return await on_sqlite_thread(connection, work)
 
 
 # aiosqlite's ``async with connection.execute(...)`` then ``fetchone``/``fetchall`` is three

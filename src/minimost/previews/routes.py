@@ -8,8 +8,8 @@ from quart import Blueprint, Response
 from quart_schema import validate_querystring
 
 from ..api import ApiError
-from ..chat import actions as chat_actions
-from ..chat.uploads import original_name
+from ..chat.messages import actions as chat_actions
+from ..chat.uploads.streaming import original_name
 from ..identity import signed_in_user
 from ..runtime import get_runtime, need
 from ..web.guards import passive

@@ -11,6 +11,7 @@ from collections.abc import Collection
 
 import aiosqlite
 
+from ..channel_ids import ChannelId, parse
 from ..db.database import fetch_all
 from .events import Audience
 
@@ -31,7 +32,7 @@ class Access:
         )
         members: dict[str, dict[str, float | None]] = {}
         for channel_id, username, history_start in rows:
-            members.setdefault(f"private:{channel_id}", {})[username] = history_start
+            members.setdefault(ChannelId.private(channel_id).text, {})[username] = history_start
         self._private = {}
         self._latest_start = {}
         for channel, channel_members in members.items():
@@ -59,10 +60,12 @@ class Access:
         """Whether the user may read the channel (and, with ``ts``, that moment of it)."""
         if channel in self.public:
             return True
-        if channel.startswith("dm:"):
-            participants = channel.split(":")[1:]
-            return len(participants) >= 2 and username in participants
-        if channel.startswith("private:"):
+        parsed = parse(channel)
+        if parsed is None:
+            return False
+        if parsed.is_dm:
+            return username in parsed.participants
+        if parsed.is_private:
             start = self._private.get(channel, {}).get(username, _NOT_A_MEMBER)
             if start is _NOT_A_MEMBER:
                 return False
@@ -73,7 +76,7 @@ class Access:
         """From what time on who may see this audience's items no longer depends on the
         item's time (only a private channel's late joiners make it depend on when)."""
         channel = audience.channel
-        if channel is None or not channel.startswith("private:"):
+        if channel is None or channel not in self._latest_start:
             return float("-inf")
         return self._latest_start.get(channel, float("-inf"))
 
@@ -85,11 +88,13 @@ class Access:
             return None if audience.username is None else (audience.username,)
         if channel in self.public:
             return None
-        if channel.startswith("dm:"):
-            participants = channel.split(":")[1:]
-            return participants if len(participants) >= 2 else ()
+        parsed = parse(channel)
+        if parsed is None:
+            return ()
+        if parsed.is_dm:
+            return parsed.participants
         members = self._private.get(channel)
-        if members is None or not channel.startswith("private:"):
+        if members is None or not parsed.is_private:
             return ()
         if ts is None or ts >= self._latest_start.get(channel, float("-inf")):
             return members.keys()

@@ -11,8 +11,9 @@ negotiated, so a Hypercorn upgrade that changes this is noticed.
 
 from __future__ import annotations
 
-from hypercorn.protocol import ws_stream
 from wsproto.extensions import PerMessageDeflate
+
+from ..reaches import decline_websocket_extension
 
 
 class DeclinedPerMessageDeflate(PerMessageDeflate):
@@ -23,4 +24,4 @@ class DeclinedPerMessageDeflate(PerMessageDeflate):
 
 
 def decline_websocket_compression() -> None:
-    ws_stream.PerMessageDeflate = DeclinedPerMessageDeflate  # type: ignore[misc]
+    decline_websocket_extension(DeclinedPerMessageDeflate)

@@ -23,6 +23,7 @@ from quart import Blueprint, abort, websocket
 from ..identity import sessions
 from ..ids import is_decimal
 from ..jsoncodec import compact, parse
+from ..reaches import accepted_websocket_send
 from ..runtime import Runtime, get_runtime
 from ..web.guards import passive
 from . import store
@@ -182,8 +183,7 @@ def _sender_of_accepted_socket() -> partial[Awaitable[None]]:
     sends cannot starve others) and re-checks the handshake; the writer below only runs
     when frames are queued, so it hands each straight to the server instead.
     """
-    current = websocket._get_current_object()
-    return current._send  # type: ignore[no-any-return]
+    return accepted_websocket_send()
 
 
 async def _write(

@@ -30,10 +30,11 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.protocol.ws_stream import FrameTooLargeError, WebsocketBuffer, WSStream
 from wsproto.connection import ConnectionState
 from wsproto.events import Message
+
+from ..reaches import h11_stream_writer, websocket_stream
 
 TEXT_FRAME = 0x81  # FIN + text opcode
 
@@ -141,8 +142,8 @@ def cap_incoming(
     none was given), Hypercorn closes the socket with 1009 once a message passes the
     cap, before buffering the rest. Answers whether the socket is Hypercorn's.
     """
-    stream = getattr(asgi_send, "__self__", None)
-    if not isinstance(stream, WSStream):
+    stream = websocket_stream(asgi_send)
+    if stream is None:
         return False
     limit = min(limit, stream.buffer.max_length)
     stream.buffer = CappedBuffer(limit, on_overflow)
@@ -151,14 +152,8 @@ def cap_incoming(
 
 def wire_of(asgi_send: Callable[..., Any], corked: Corked) -> Wire | None:
     """The Hypercorn stream writer behind an HTTP/1.1 ASGI websocket ``send``, or None."""
-    stream = getattr(asgi_send, "__self__", None)
-    if not isinstance(stream, WSStream):
-        return None
-    protocol = getattr(stream.send, "__self__", None)
-    if not isinstance(protocol, H11Protocol):
-        return None  # over HTTP/2 the socket carries other streams: frames need h2 framing
-    server = getattr(getattr(protocol, "send", None), "__self__", None)
-    writer = getattr(server, "writer", None)
-    if not isinstance(writer, asyncio.StreamWriter):
+    stream = websocket_stream(asgi_send)
+    writer = None if stream is None else h11_stream_writer(stream)
+    if stream is None or writer is None:
         return None
     return Wire(stream, writer, corked)

@@ -25,13 +25,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from quart import request
-from quart_schema.conversion import model_load
-from quart_schema.validation import (
-    QUART_SCHEMA_REQUEST_ATTRIBUTE,
-    QUART_SCHEMA_RESPONSE_ATTRIBUTE,
-    DataSource,
-    RequestSchemaValidationError,
-)
+
+from ..reaches import declare_answers, declare_json_body, declared_answers, load_model
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=BaseModel)
@@ -94,9 +89,9 @@ def answer(model: type[BaseModel], status: int = 200) -> Callable[[F], F]:
     """
 
     def decorator(view: F) -> F:
-        schemas = dict(getattr(view, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {}))
+        schemas = declared_answers(view)
         schemas[status] = (model, None)
-        setattr(view, QUART_SCHEMA_RESPONSE_ATTRIBUTE, schemas)
+        declare_answers(view, schemas)
         return view
 
     return decorator
@@ -104,7 +99,7 @@ def answer(model: type[BaseModel], status: int = 200) -> Callable[[F], F]:
 
 def documented_answer(view: Callable[..., Any], status: int) -> type[BaseModel] | None:
     """The model a view documents for an answer with ``status``, if any."""
-    schemas = getattr(view, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {})
+    schemas = declared_answers(view)
     model = schemas.get(status, (None, None))[0]
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
@@ -152,7 +147,7 @@ def validate_json_or_multipart(
     """
 
     def decorator(view: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        setattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, (json_model, DataSource.JSON))
+        declare_json_body(view, json_model)
         setattr(view, MULTIPART_FORM_ATTRIBUTE, form_model)
 
         @wraps(view)
@@ -169,4 +164,4 @@ def validate_json_or_multipart(
 
 def load_body(model: type[M], data: Any) -> M:
     """Check ``data`` against ``model``; a failure answers 400 like a declared body."""
-    return model_load(data, model, RequestSchemaValidationError)
+    return load_model(model, data)

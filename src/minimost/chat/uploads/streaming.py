@@ -33,9 +33,9 @@ from werkzeug.sansio.multipart import (
 )
 from werkzeug.utils import secure_filename
 
-from ..api import ApiError
-from ..db.unavailable import storage_refusal
-from ..housekeeping.leftovers import partial_upload_name
+from ...api import ApiError
+from ...db.unavailable import storage_refusal
+from ...housekeeping.leftovers import partial_upload_name
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
 MAX_FIELD_BYTES = 64 * 1024

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from ..api import ApiError
-from ..identity import users as auth_store
-from ..realtime import realtime_of
-from ..runtime import Runtime
+from ...api import ApiError
+from ...channel_ids import dm_participants, parse
+from ...identity import users
+from ...realtime import realtime_of
+from ...runtime import Runtime
 
 NOT_FOUND = ApiError(404, "not_found", "No such channel.")
-
-
-def dm_participants(channel: str) -> list[str]:
-    return channel.split(":")[1:] if channel.startswith("dm:") else []
-
-
-def canonical_dm(usernames: list[str]) -> str:
-    """The one name of a DM: participants in code-point order, each once."""
-    return "dm:" + ":".join(sorted(set(usernames)))
 
 
 async def require_readable(runtime: Runtime, username: str, channel: str) -> None:
@@ -28,13 +20,14 @@ async def require_readable(runtime: Runtime, username: str, channel: str) -> Non
 async def require_postable(runtime: Runtime, username: str, channel: str) -> None:
     """Readable, and for a DM: canonically named with only existing accounts in it."""
     await require_readable(runtime, username, channel)
-    participants = dm_participants(channel)
-    if not participants:
+    parsed = parse(channel)
+    if parsed is None or not parsed.is_dm:
         return
-    if channel != canonical_dm(participants):
+    if not parsed.canonical:
         raise NOT_FOUND
+    participants = dm_participants(channel)
     found = await runtime.stores.auth.reading(
-        lambda connection: [auth_store.find_user(connection, name) for name in participants]
+        lambda connection: [users.find_user(connection, name) for name in participants]
     )
     missing = [
         name

@@ -16,8 +16,8 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ..api import ApiError
-from ..runtime import Runtime
+from ...api import ApiError
+from ...runtime import Runtime
 from .markdown import render, render_plain
 
 log = logging.getLogger(__name__)

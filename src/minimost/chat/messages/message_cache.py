@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from ..runtime import Runtime, need
+from ...runtime import Runtime, need
 
 Version = tuple[Any, ...]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..db import Changes
-from ..realtime import Audience
-from ..runtime import Runtime
-from . import store
-from .channels import require_readable
+from ...db import Changes
+from ...realtime import Audience
+from ...runtime import Runtime
+from ..messages import store
+from .permissions import require_readable
 
 
 async def mark_read(runtime: Runtime, username: str, channel: str) -> float | None:

@@ -8,11 +8,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from ..api import ApiError
-from ..db import Changes
-from ..realtime import Audience, realtime_of
-from ..runtime import Runtime
-from . import store
+from ...api import ApiError
+from ...db import Changes
+from ...realtime import Audience, realtime_of
+from ...runtime import Runtime
+from ..messages import store
 
 NOT_FOUND = ApiError(404, "not_found", "No such message.")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..api import ApiError
-from ..db import Changes
-from ..realtime import Audience, realtime_of
-from ..runtime import Runtime
+from ...api import ApiError
+from ...db import Changes
+from ...realtime import Audience, realtime_of
+from ...runtime import Runtime
+from ..channels.permissions import require_readable
 from . import store
-from .channels import require_readable
 
 MAX_PINS = 50
 PREVIEW_CHARS = 300

@@ -8,17 +8,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..api import ApiError
-from ..db import Changes
-from ..jsoncodec import Fragment, encoded_array
-from ..realtime import Audience, realtime_of
-from ..runtime import Runtime
-from . import store
-from .channels import dm_participants, require_postable, require_readable
+from ...api import ApiError
+from ...channel_ids import DM_PREFIX, dm_participants
+from ...db import Changes
+from ...jsoncodec import Fragment, encoded_array
+from ...realtime import Audience, realtime_of
+from ...runtime import Runtime
+from ..channels.permissions import require_postable, require_readable
+from ..uploads.streaming import MultipartSend
+from . import message_json, store
 from .markdown import render
 from .mentions import EVERYONE, resolve_mentions
 from .message_cache import encoded_messages_of
-from .uploads import MultipartSend
 
 MAX_MESSAGE_CHARS = 10_000
 MAX_CLIENT_ID_CHARS = 64
@@ -80,12 +81,12 @@ async def send_message(
             if client_id is not None:
                 existing = store.find_by_client_id(connection, sender, client_id)
                 if existing is not None:
-                    return store.messages_json(connection, [existing]), False
+                    return message_json.messages_json(connection, [existing]), False
             now = time.time()
             messages = []
             if text:
                 messages.append(
-                    store.insert_message(
+                    message_json.insert_message(
                         connection,
                         channel=channel,
                         sender=sender,
@@ -99,7 +100,7 @@ async def send_message(
                 )
             for index, file in enumerate(files):
                 messages.append(
-                    store.insert_message(
+                    message_json.insert_message(
                         connection,
                         channel=channel,
                         sender=sender,
@@ -111,8 +112,8 @@ async def send_message(
                         filename=file.stored,
                     )
                 )
-            if channel.startswith("dm:"):
-                store.remember_dm(connection, channel, dm_participants(channel))
+            if participants := dm_participants(channel):
+                store.remember_dm(connection, channel, participants)
             store.advance_watermark(connection, sender, channel, now)
             if upload is not None:
                 upload.keep(runtime.data_root.uploads_dir)
@@ -160,7 +161,7 @@ async def edit_message(
         store.set_mentions(changes.connection, message_id, mentioned)
         updated = store.get_message(changes.connection, message_id)
         assert updated is not None
-        (message,) = store.messages_json(changes.connection, [updated])
+        (message,) = message_json.messages_json(changes.connection, [updated])
         changes.record("message.updated", Audience(channel=row["channel"]), message)
         return message
 
@@ -203,7 +204,7 @@ async def message_by_id(runtime: Runtime, username: str, message_id: int) -> dic
         row = store.get_message(connection, message_id)
         if row is None or not _readable(runtime, username, row):
             raise MESSAGE_NOT_FOUND
-        (message,) = store.messages_json(connection, [row])
+        (message,) = message_json.messages_json(connection, [row])
         return message
 
     return await runtime.stores.messages.reading(read)
@@ -215,7 +216,7 @@ async def unread_mentions(runtime: Runtime, username: str) -> list[dict[str, Any
     def read(connection: sqlite3.Connection) -> list[dict[str, Any]]:
         rows = store.unread_mentions(connection, username, EVERYONE)
         readable = [row for row in rows if _readable(runtime, username, row)]
-        return store.messages_json(connection, readable)
+        return message_json.messages_json(connection, readable)
 
     return await runtime.stores.messages.reading(read)
 
@@ -239,7 +240,7 @@ async def direct_messages(runtime: Runtime, username: str) -> list[dict[str, Any
 
 async def hide_dm(runtime: Runtime, username: str, channel: str) -> None:
     """Hide a DM from the user's list until someone writes in it again."""
-    if not channel.startswith("dm:"):
+    if not channel.startswith(DM_PREFIX):
         raise ApiError(400, "invalid", "Only direct messages can be hidden.")
     await require_readable(runtime, username, channel)
 
@@ -264,13 +265,13 @@ async def history(
     if before is not None:
         # Scrolling back reads each older page about once: keeping it would only cost.
         return await runtime.stores.messages.reading(
-            lambda connection: store.older_page(
+            lambda connection: message_json.older_page(
                 connection, channel, before_id=before, limit=page_size, since=since
             )
         )
     cache = encoded_messages_of(runtime)
     page, fresh = await runtime.stores.messages.reading(
-        lambda connection: store.newest_page_encoded(
+        lambda connection: message_json.newest_page_encoded(
             connection, channel, limit=page_size, since=since, cache=cache
         )
     )

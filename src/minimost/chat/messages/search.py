@@ -13,11 +13,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from ..api import ApiError
-from ..realtime import realtime_of
-from ..runtime import Runtime
-from . import search_store, store
-from .channels import require_readable
+from ...api import ApiError
+from ...realtime import realtime_of
+from ...runtime import Runtime
+from ..channels.permissions import require_readable
+from . import message_json, search_store
 from .search_store import Filters, Test
 
 FTS_MIN_CHARS = 3
@@ -50,7 +50,7 @@ async def search(
     else:
         find = partial(search_store.by_like, text=text, filters=filters)
     return await runtime.stores.messages.reading(
-        lambda connection: store.messages_json(connection, find(connection))
+        lambda connection: message_json.messages_json(connection, find(connection))
     )
 
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
-from .. import jsoncodec
-from ..db.database import select_all, select_one, select_value
-from .markdown import render_plain
-from .message_cache import EncodedMessages, Version
-from .older_html import html_for
-from .uploads import is_image, original_name
+from ...db.database import select_all, select_one, select_value
 
 SYSTEM_SENDER = "system"
 
@@ -24,62 +20,6 @@ MESSAGE_FIELDS = (
 
 
 MENTION_INSERT = "INSERT OR IGNORE INTO message_mentions (message_id, username) VALUES (?, ?)"
-
-
-def message_json(
-    row: sqlite3.Row | tuple[Any, ...], reactions: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """A message as every client receives it (API replies and events alike).
-
-    ``row`` holds the ``MESSAGE_FIELDS`` columns in their order: unpacking a row is a
-    third of the cost of looking each column up by name, which counts on a page of a
-    hundred.
-    """
-    (
-        message_id,
-        channel,
-        sender,
-        content,
-        content_html,
-        content_type,
-        filename,
-        ts,
-        edited,
-        edited_ts,
-        deleted,
-        deleted_ts,
-        reply_to_id,
-        client_msg_id,
-        mentions,
-    ) = row
-    deleted = bool(deleted)
-    return {
-        "id": message_id,
-        "channel": channel,
-        "sender": sender,
-        "content": "" if deleted else (content or ""),
-        "html": None
-        if deleted
-        else (content_html if content_html is not None else html_for(content_type, content)),
-        "content_type": content_type or "text",
-        "filename": filename,
-        "ts": ts,
-        "edited": bool(edited),
-        "edited_ts": edited_ts,
-        "deleted": deleted,
-        "deleted_ts": deleted_ts,
-        "reply_to": reply_to_id,
-        "client_id": client_msg_id,
-        "mentions": _mention_list(mentions) if mentions else [],
-        "file": _file_json(filename) if filename and not deleted else None,
-        "reactions": [] if deleted or reactions is None else reactions,
-    }
-
-
-def messages_json(connection: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
-    """``messages_json`` on the connection's own thread."""
-    by_message = reactions_of(connection, [row["id"] for row in rows])
-    return [message_json(row, by_message.get(row["id"], [])) for row in rows]
 
 
 def reactions_of(
@@ -132,28 +72,10 @@ def set_reaction(
     return True
 
 
-def _file_json(stored: str) -> dict[str, Any]:
-    return {
-        "name": original_name(stored),
-        "url": f"/api/files/{stored}",
-        "image": is_image(stored),
-    }
-
-
 def messages_with_file(connection: sqlite3.Connection, stored: str) -> list[sqlite3.Row]:
     return select_all(
         connection, "SELECT channel, ts FROM messages WHERE filename = ? AND deleted = 0", (stored,)
     )
-
-
-def _mention_list(stored: str | None) -> list[str]:
-    if not stored:
-        return []
-    try:
-        names = json.loads(stored)
-    except ValueError:
-        return []
-    return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
 
 
 def set_mentions(connection: sqlite3.Connection, message_id: int, names: list[str]) -> None:
@@ -216,10 +138,10 @@ def insert_message(
     content_type: str = "text",
     filename: str | None = None,
     mentions: list[str] | None = None,
-) -> dict[str, Any]:
-    """Insert a message (and its mentions) on the writer's thread; return it as sent out.
+) -> tuple[Any, ...]:
+    """Insert a message (and its mentions) on the writer's thread; return its row.
 
-    The reply is built from the values just written, so no read-back is needed.
+    The row is built from the values just written, so no read-back is needed.
     """
     stored_mentions = json.dumps(mentions) if mentions else None
     cursor = connection.execute(
@@ -259,7 +181,7 @@ def insert_message(
         client_id,
         stored_mentions,
     )
-    return message_json(written)
+    return written
 
 
 def edit_message(
@@ -283,14 +205,13 @@ OLDER_PAGE = (
 )
 
 
-def older_page(
+def older_rows(
     connection: sqlite3.Connection, channel: str, *, before_id: int, limit: int, since: float | None
-) -> list[dict[str, Any]]:
-    """The ``limit`` live messages before ``before_id`` (from ``since``), oldest first, with
-    their reactions."""
+) -> list[sqlite3.Row]:
+    """The ``limit`` live messages before ``before_id`` (from ``since``), oldest first."""
     rows = connection.execute(OLDER_PAGE, (channel, before_id, since or 0, limit)).fetchall()
     rows.reverse()
-    return messages_json(connection, rows)
+    return rows
 
 
 # The newest page's messages with their version (``message_cache.py``), and the same
@@ -307,50 +228,26 @@ PAGE_ROWS_BETWEEN = (
 )
 
 
-def newest_page_encoded(
-    connection: sqlite3.Connection,
-    channel: str,
-    *,
-    limit: int,
-    since: float | None,
-    cache: EncodedMessages,
-) -> tuple[list[bytes], list[tuple[int, Version, bytes]]]:
-    """The ``limit`` newest live messages (from ``since``), oldest first, each as its
-    encoded JSON; and those encoded afresh, for ``cache`` to keep.
-
-    Only messages missing from ``cache`` at their current version are read in full. Each
-    is read before its reactions, so what is kept is never older than its version says.
-    """
+def newest_page_keys(
+    connection: sqlite3.Connection, channel: str, *, limit: int, since: float | None
+) -> list[tuple[Any, ...]]:
+    """Id and version (sender, edited, reactions) of the ``limit`` newest live messages
+    (from ``since``), oldest first."""
     plain = connection.cursor()
     plain.row_factory = None  # tuples: unpacked by position, no names needed
     keys = plain.execute(NEWEST_PAGE_KEYS, (channel, NO_ID_BOUND, since or 0, limit)).fetchall()
     keys.reverse()
-    found: dict[int, bytes] = {}
-    missing: list[int] = []
-    for message_id, *version in keys:
-        encoded = cache.get(message_id, tuple(version))
-        if encoded is None:
-            missing.append(message_id)
-        else:
-            found[message_id] = encoded
-    fresh: list[tuple[int, Version, bytes]] = []
-    if missing:
-        # One walk of the channel's index over the missing stretch (all of a first load,
-        # or the newest few) rather than a seek per id.
-        rows = plain.execute(
-            PAGE_ROWS_BETWEEN, (channel, since or 0, missing[0], missing[-1])
-        ).fetchall()
-        by_message = reactions_of(connection, missing)
-        wanted = set(missing)
-        for row in rows:
-            message_id = row[3]
-            if message_id in wanted:
-                message = message_json(row[3:], by_message.get(message_id, []))
-                encoded = jsoncodec.encoded(message)
-                fresh.append((message_id, row[:3], encoded))
-                found[message_id] = encoded
-    # A message deleted between the two reads is simply left out.
-    return [found[key[0]] for key in keys if key[0] in found], fresh
+    return keys
+
+
+def page_rows_between(
+    connection: sqlite3.Connection, channel: str, *, since: float | None, first: int, last: int
+) -> list[tuple[Any, ...]]:
+    """The version columns, then ``MESSAGE_FIELDS``, of live messages with ids in
+    ``first..last``: one walk of the channel's index rather than a seek per id."""
+    plain = connection.cursor()
+    plain.row_factory = None
+    return plain.execute(PAGE_ROWS_BETWEEN, (channel, since or 0, first, last)).fetchall()
 
 
 ADVANCE_WATERMARK = (
@@ -364,21 +261,6 @@ def advance_watermark(
     connection: sqlite3.Connection, username: str, channel: str, ts: float
 ) -> None:
     connection.execute(ADVANCE_WATERMARK, (username, channel, ts))
-
-
-def insert_system_notice(
-    connection: sqlite3.Connection, channel: str, text: str, now: float
-) -> dict[str, Any]:
-    """Post a notice from MiniMost; return the message as clients receive it."""
-    return insert_message(
-        connection,
-        channel=channel,
-        sender=SYSTEM_SENDER,
-        content=text,
-        content_html=render_plain(text),
-        ts=now,
-        content_type="system",
-    )
 
 
 def seed_read_watermarks(
@@ -528,7 +410,7 @@ def pinned(
 REMEMBER_DM = "INSERT OR IGNORE INTO dm_members (channel, username) VALUES (?, ?)"
 
 
-def remember_dm(connection: sqlite3.Connection, channel: str, members: list[str]) -> None:
+def remember_dm(connection: sqlite3.Connection, channel: str, members: Iterable[str]) -> None:
     connection.executemany(REMEMBER_DM, [(channel, member) for member in members])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..db.database import select_all, select_value
+from ...db.database import select_all, select_value
 
 
 def create(

@@ -7,13 +7,15 @@ import sqlite3
 import time
 from typing import Any
 
-from ..api import ApiError
-from ..db import Changes
-from ..identity import users as auth_store
-from ..realtime import Audience, realtime_of
-from ..runtime import Runtime
-from . import private_store, store
-from .relayed import NOTICE
+from ...api import ApiError
+from ...channel_ids import ChannelId
+from ...db import Changes
+from ...identity import users
+from ...realtime import Audience, realtime_of
+from ...runtime import Runtime
+from ..messages import store
+from ..relayed import NOTICE
+from . import private_store
 
 MAX_NAME_CHARS = 80
 NOT_FOUND = ApiError(404, "not_found", "No such channel.")
@@ -34,7 +36,7 @@ async def _canonical_accounts(runtime: Runtime, names: list[str]) -> list[str]:
     def canonical(connection: sqlite3.Connection) -> list[str]:
         found: list[str] = []
         for name in names:
-            user = auth_store.find_user(connection, name.strip())
+            user = users.find_user(connection, name.strip())
             if user is not None and user["username"] not in found:
                 found.append(user["username"])
         return found
@@ -57,7 +59,7 @@ async def _membership(runtime: Runtime, username: str, channel_id: int) -> dict[
 def _summary(channel_id: int, name: str, members: dict[str, float | None]) -> dict[str, Any]:
     return {
         "id": channel_id,
-        "channel": f"private:{channel_id}",
+        "channel": ChannelId.private(channel_id).text,
         "name": name,
         "members": list(members),
     }
@@ -138,7 +140,7 @@ async def add_member(
 async def leave(runtime: Runtime, username: str, channel_id: int) -> None:
     current = await _membership(runtime, username, channel_id)
     members = {name: start for name, start in current["members"].items() if name != username}
-    channel = f"private:{channel_id}"
+    channel = ChannelId.private(channel_id).text
     now = time.time()
 
     def write(changes: Changes) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from ..identity import users as auth_store
-from ..runtime import Runtime
-from . import private_store
-from .channels import dm_participants
+from ...channel_ids import parse
+from ...identity import users
+from ...runtime import Runtime
+from ..channels import private_store
 
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]+)")
 EVERYONE = "@everyone"
@@ -20,15 +20,16 @@ def mention_tokens(text: str) -> set[str]:
 async def channel_members(runtime: Runtime, channel: str) -> list[str]:
     """Members in their order: participants of a DM, members of a private channel,
     every account for a public channel."""
-    if channel.startswith("dm:"):
-        return dm_participants(channel)
-    if channel.startswith("private:"):
-        channel_id = int(channel.split(":")[1])
+    parsed = parse(channel)
+    if parsed is not None and parsed.is_dm:
+        return list(parsed.participants)
+    if parsed is not None and parsed.private_id is not None:
+        channel_id = parsed.private_id
         members = await runtime.stores.presence.reading(
             lambda connection: private_store.members(connection, channel_id)
         )
         return list(members)
-    return await runtime.stores.auth.reading(auth_store.all_usernames)
+    return await runtime.stores.auth.reading(users.all_usernames)
 
 
 async def resolve_mentions(runtime: Runtime, channel: str, text: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""Channels: who may read and post, private channels, and read positions."""

@@ -1,0 +1,1 @@
+"""Messages: sending, editing, deleting, pins, mentions and search; stored and sent out."""

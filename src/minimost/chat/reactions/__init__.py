@@ -1,0 +1,1 @@
+"""Reactions: the named set shared with the browser, and toggling them."""

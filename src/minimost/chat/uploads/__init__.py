@@ -1,0 +1,1 @@
+"""Uploads: files attached to messages, streamed to disk."""
