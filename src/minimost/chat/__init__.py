@@ -10,7 +10,7 @@ from ..runtime import Runtime
 from .messages.message_cache import keep_encoded_messages
 from .messages.older_html import store_older_html
 from .relayed import relay_into_chat
-from .routes import build_blueprint
+from .routes import blueprint
 from .socket_sends import accept_sends_over_socket
 
 
@@ -18,7 +18,7 @@ def register(app: Quart, runtime: Runtime) -> None:
     relay_into_chat(realtime_of(runtime).relay)
     keep_encoded_messages(runtime)
     store_older_html(runtime)
-    app.register_blueprint(build_blueprint(runtime))
+    app.register_blueprint(blueprint)
     accept_sends_over_socket(app, runtime)
 
 

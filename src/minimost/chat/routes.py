@@ -9,9 +9,9 @@ from quart_schema import RequestSchemaValidationError, validate_querystring, val
 
 from ..identity import signed_in_user
 from ..ids import is_decimal
-from ..runtime import Runtime, get_runtime
+from ..runtime import get_runtime
 from ..web.guards import passive
-from ..web.ratelimits import limited
+from ..web.ratelimits import rate_limited
 from ..web.schemas import (
     answer,
     file_response,
@@ -52,12 +52,16 @@ from .uploads.streaming import is_image, original_name, receive_multipart
 
 Answer = dict[str, Any]
 
+blueprint = Blueprint("chat_api", __name__, url_prefix="/api")
 
+
+@blueprint.get("/channels")
 @answer(ChannelList)
 async def list_channels() -> Answer:
     return {"public": list(get_runtime().settings.channels)}
 
 
+@blueprint.get("/channels/<channel>/messages")
 @validate_querystring(HistoryQuery)
 @answer(MessagePage)
 async def channel_history(channel: str, query_args: HistoryQuery) -> Answer:
@@ -71,6 +75,8 @@ async def channel_history(channel: str, query_args: HistoryQuery) -> Answer:
     return {"messages": messages}
 
 
+@blueprint.post("/channels/<channel>/messages")
+@rate_limited("send", by="user")
 @validate_json_or_multipart(NewMessage, NewMessageForm)
 @answer(MessageSent, 201)
 @answer(MessageSent, 200)
@@ -107,6 +113,7 @@ async def post_message(channel: str, data: NewMessage | None) -> tuple[Answer, i
     return {"message": messages[0], "messages": messages}, 201 if created else 200
 
 
+@blueprint.get("/files/<name>")
 @file_response("image/*", "application/octet-stream")
 async def get_file(name: str) -> Response:
     """Fetch a file shared in a channel you read.
@@ -128,12 +135,14 @@ async def get_file(name: str) -> Response:
     return response
 
 
+@blueprint.get("/messages/<int:message_id>")
 @answer(OneMessage)
 async def get_message(message_id: int) -> Answer:
     message = await actions.message_by_id(get_runtime(), signed_in_user().username, message_id)
     return {"message": message}
 
 
+@blueprint.patch("/messages/<int:message_id>")
 @validate_request(MessageEdit)
 @answer(OneMessage)
 async def edit_message(message_id: int, data: MessageEdit) -> Answer:
@@ -143,12 +152,14 @@ async def edit_message(message_id: int, data: MessageEdit) -> Answer:
     return {"message": message}
 
 
+@blueprint.delete("/messages/<int:message_id>")
 @no_content
 async def delete_message(message_id: int) -> Response:
     await actions.delete_message(get_runtime(), signed_in_user().username, message_id)
     return Response(status=204)
 
 
+@blueprint.post("/channels/<channel>/read")
 @no_body
 @answer(ReadPosition)
 async def mark_read(channel: str) -> Answer:
@@ -156,18 +167,21 @@ async def mark_read(channel: str) -> Answer:
     return {"last_read_ts": position}
 
 
+@blueprint.get("/channels/<channel>/read")
 @passive
 @answer(ReadState)
 async def get_read_state(channel: str) -> Answer:
     return await reading.read_state(get_runtime(), signed_in_user().username, channel)
 
 
+@blueprint.get("/unread")
 @passive
 @answer(UnreadCounts)
 async def unread() -> Answer:
     return {"channels": await reading.unread_counts(get_runtime(), signed_in_user().username)}
 
 
+@blueprint.get("/search")
 @validate_querystring(SearchQuery)
 @answer(SearchResults)
 async def search_messages(query_args: SearchQuery) -> Answer:
@@ -183,12 +197,14 @@ async def search_messages(query_args: SearchQuery) -> Answer:
     return {"results": results}
 
 
+@blueprint.get("/dms")
 @passive
 @answer(DirectMessages)
 async def direct_messages() -> Answer:
     return {"dms": await actions.direct_messages(get_runtime(), signed_in_user().username)}
 
 
+@blueprint.post("/dms/<channel>/hide")
 @no_body
 @no_content
 async def hide_dm(channel: str) -> Response:
@@ -196,11 +212,13 @@ async def hide_dm(channel: str) -> Response:
     return Response(status=204)
 
 
+@blueprint.get("/reactions")
 @answer(ReactionSet)
 async def reaction_set() -> Answer:
     return {"reactions": list(reactions.reaction_set())}
 
 
+@blueprint.put("/messages/<int:message_id>/reactions/<name>")
 @no_body
 @answer(MessageReactions)
 async def add_reaction(message_id: int, name: str) -> Answer:
@@ -210,6 +228,7 @@ async def add_reaction(message_id: int, name: str) -> Answer:
     )
 
 
+@blueprint.delete("/messages/<int:message_id>/reactions/<name>")
 @answer(MessageReactions)
 async def remove_reaction(message_id: int, name: str) -> Answer:
     """Take my reaction back (if there is none, nothing changes)."""
@@ -218,11 +237,13 @@ async def remove_reaction(message_id: int, name: str) -> Answer:
     )
 
 
+@blueprint.get("/channels/<channel>/pins")
 @answer(Pins)
 async def channel_pins(channel: str) -> Answer:
     return {"pins": await pins.pins_of(get_runtime(), signed_in_user().username, channel)}
 
 
+@blueprint.post("/messages/<int:message_id>/pin")
 @no_body
 @answer(Pins)
 async def toggle_pin(message_id: int) -> Answer:
@@ -230,18 +251,22 @@ async def toggle_pin(message_id: int) -> Answer:
     return {"pins": await pins.toggle_pin(get_runtime(), signed_in_user().username, message_id)}
 
 
+@blueprint.get("/mentions")
 @passive
 @answer(Mentions)
 async def mentions() -> Answer:
     return {"mentions": await actions.unread_mentions(get_runtime(), signed_in_user().username)}
 
 
+@blueprint.get("/private-channels")
 @passive
 @answer(PrivateChannels)
 async def list_private_channels() -> Answer:
     return {"channels": await private.channels_of(get_runtime(), signed_in_user().username)}
 
 
+@blueprint.post("/private-channels")
+@rate_limited("create_channel", by="user")
 @validate_request(NewPrivateChannel)
 @answer(PrivateChannelAnswer, 201)
 async def create_private_channel(data: NewPrivateChannel) -> tuple[Answer, int]:
@@ -251,6 +276,7 @@ async def create_private_channel(data: NewPrivateChannel) -> tuple[Answer, int]:
     return {"channel": summary}, 201
 
 
+@blueprint.patch("/private-channels/<int:channel_id>")
 @validate_request(PrivateChannelRename)
 @answer(PrivateChannelAnswer)
 async def rename_private_channel(channel_id: int, data: PrivateChannelRename) -> Answer:
@@ -258,6 +284,7 @@ async def rename_private_channel(channel_id: int, data: PrivateChannelRename) ->
     return {"channel": summary}
 
 
+@blueprint.post("/private-channels/<int:channel_id>/members")
 @validate_request(NewMember)
 @answer(PrivateChannelAnswer)
 async def add_private_member(channel_id: int, data: NewMember) -> Answer:
@@ -267,64 +294,9 @@ async def add_private_member(channel_id: int, data: NewMember) -> Answer:
     return {"channel": summary}
 
 
+@blueprint.post("/private-channels/<int:channel_id>/leave")
 @no_body
 @no_content
 async def leave_private_channel(channel_id: int) -> Response:
     await private.leave(get_runtime(), signed_in_user().username, channel_id)
     return Response(status=204)
-
-
-def build_blueprint(runtime: Runtime) -> Blueprint:
-    blueprint = Blueprint("chat_api", __name__, url_prefix="/api")
-    add = blueprint.add_url_rule
-    add("/channels", "list_channels", list_channels, methods=["GET"])
-    add("/channels/<channel>/messages", "channel_history", channel_history, methods=["GET"])
-    add(
-        "/channels/<channel>/messages",
-        "post_message",
-        limited(runtime, post_message, "send", by="user"),
-        methods=["POST"],
-    )
-    add("/messages/<int:message_id>", "get_message", get_message, methods=["GET"])
-    add("/files/<name>", "get_file", get_file, methods=["GET"])
-    add("/messages/<int:message_id>", "edit_message", edit_message, methods=["PATCH"])
-    add("/messages/<int:message_id>", "delete_message", delete_message, methods=["DELETE"])
-    add("/channels/<channel>/read", "mark_read", mark_read, methods=["POST"])
-    add("/channels/<channel>/read", "get_read_state", get_read_state, methods=["GET"])
-    add("/unread", "unread", unread, methods=["GET"])
-    add("/mentions", "mentions", mentions, methods=["GET"])
-    add("/dms", "direct_messages", direct_messages, methods=["GET"])
-    add("/search", "search_messages", search_messages, methods=["GET"])
-    add("/dms/<channel>/hide", "hide_dm", hide_dm, methods=["POST"])
-    add("/channels/<channel>/pins", "channel_pins", channel_pins, methods=["GET"])
-    add("/messages/<int:message_id>/pin", "toggle_pin", toggle_pin, methods=["POST"])
-    add("/reactions", "reaction_set", reaction_set, methods=["GET"])
-    reaction = "/messages/<int:message_id>/reactions/<name>"
-    add(reaction, "add_reaction", add_reaction, methods=["PUT"])
-    add(reaction, "remove_reaction", remove_reaction, methods=["DELETE"])
-    add("/private-channels", "list_private_channels", list_private_channels, methods=["GET"])
-    add(
-        "/private-channels",
-        "create_private_channel",
-        limited(runtime, create_private_channel, "create_channel", by="user"),
-        methods=["POST"],
-    )
-    add(
-        "/private-channels/<int:channel_id>",
-        "rename_private_channel",
-        rename_private_channel,
-        methods=["PATCH"],
-    )
-    add(
-        "/private-channels/<int:channel_id>/members",
-        "add_private_member",
-        add_private_member,
-        methods=["POST"],
-    )
-    add(
-        "/private-channels/<int:channel_id>/leave",
-        "leave_private_channel",
-        leave_private_channel,
-        methods=["POST"],
-    )
-    return blueprint

@@ -73,13 +73,6 @@ def rate_limited(action: str, *, by: Literal["ip", "user"] = "ip") -> Callable[[
     return decorate
 
 
-def limited(
-    _runtime: Runtime, view: View, action: str, *, by: Literal["ip", "user"] = "ip"
-) -> View:
-    """:func:`rate_limited` for a blueprint built as a table of views."""
-    return rate_limited(action, by=by)(view)
-
-
 async def _who(by: Literal["ip", "user"]) -> str:
     if by == "user":
         return await user_key()
@@ -142,7 +135,6 @@ __all__ = [
     "RateLimitExceeded",
     "charge",
     "is_limited",
-    "limited",
     "rate_limit_message",
     "rate_limited",
     "register_rate_limiter",
