@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import aiosqlite
 from hypercorn.protocol import ws_stream
 from hypercorn.protocol.h11 import H11Protocol
-from hypercorn.protocol.ws_stream import WSStream
+from hypercorn.protocol.ws_stream import FrameTooLargeError, WebsocketBuffer, WSStream
 from pydantic import BaseModel
 from quart import websocket
 from quart.wrappers.request import Body
@@ -27,6 +27,8 @@ from quart_schema.validation import (
     QUART_SCHEMA_RESPONSE_ATTRIBUTE,
     DataSource,
 )
+from wsproto.connection import ConnectionState
+from wsproto.events import Message
 from wsproto.extensions import PerMessageDeflate
 
 T = TypeVar("T")
@@ -106,6 +108,37 @@ def h11_stream_writer(stream: WSStream) -> asyncio.StreamWriter | None:
     server = getattr(getattr(protocol, "send", None), "__self__", None)
     writer = getattr(server, "writer", None)
     return writer if isinstance(writer, asyncio.StreamWriter) else None
+
+
+class CappedBuffer(WebsocketBuffer):
+    """Hypercorn's message buffer, refusing a message as soon as it outgrows the cap.
+
+    Hypercorn appends each received piece before checking the size, and goes on
+    appending whatever the client still sends after its close: the piece that would
+    overflow is dropped instead, so a huge frame never takes more than the cap.
+    """
+
+    def __init__(self, max_length: int, on_overflow: Callable[[], None]) -> None:
+        super().__init__(max_length)
+        self._on_overflow = on_overflow
+
+    def extend(self, event: Message) -> None:
+        if self.length + len(event.data) > self.max_length:
+            self.length += len(event.data)
+            self._on_overflow()
+            raise FrameTooLargeError()
+        super().extend(event)
+
+
+def cap_websocket_messages(stream: WSStream, limit: int, on_overflow: Callable[[], None]) -> None:
+    """Swap the stream's message buffer for one that refuses messages over ``limit``
+    (never above the server's own ``websocket_max_message_size``)."""
+    stream.buffer = CappedBuffer(min(limit, stream.buffer.max_length), on_overflow)
+
+
+def websocket_open(stream: WSStream) -> bool:
+    """No close frame sent or received on the stream yet (Hypercorn's and wsproto's state)."""
+    return not stream.closed and stream.connection.state is ConnectionState.OPEN
 
 
 # -- quart-schema ---------------------------------------------------------------------------

@@ -9,12 +9,13 @@ buffer has room. Frames written in the same turn of the event loop (the events o
 group commit) are joined and handed to each transport in one write at the end of it.
 
 This reaches into Hypercorn (``WSStream.app_send`` → ``H11Protocol.stream_send`` →
-``TCPServer.protocol_send`` and its stream writer; Hypercorn 0.18 is pinned, like the
-compression choice in ``compression.py``). When the socket is not served that way (the
-test client, another server) ``wire_of`` answers None and frames go through the ASGI
-send as before, and so do websockets over HTTP/2 (RFC 8441), whose frames travel in
-the connection's h2 DATA frames. ``tests/realtime/test_backpressure.py`` checks that
-Hypercorn's sockets are reached directly, so an upgrade that changes this is noticed.
+``TCPServer.protocol_send`` and its stream writer), through ``minimost.reaches`` like
+every other use of a library's internals; Hypercorn 0.18 is pinned. When the socket
+is not served that way (the test client, another server) ``wire_of`` answers None and
+frames go through the ASGI send as before, and so do websockets over HTTP/2 (RFC
+8441), whose frames travel in the connection's h2 DATA frames.
+``tests/realtime/test_backpressure.py`` checks that Hypercorn's sockets are reached
+directly, so an upgrade that changes this is noticed.
 
 Incoming, the stream's message buffer is swapped for one with our size cap
 (``cap_incoming``), whatever the server's own setting;
@@ -30,11 +31,13 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from hypercorn.protocol.ws_stream import FrameTooLargeError, WebsocketBuffer, WSStream
-from wsproto.connection import ConnectionState
-from wsproto.events import Message
-
-from ..reaches import h11_stream_writer, websocket_stream
+from ..reaches import (
+    WSStream,
+    cap_websocket_messages,
+    h11_stream_writer,
+    websocket_open,
+    websocket_stream,
+)
 
 TEXT_FRAME = 0x81  # FIN + text opcode
 
@@ -81,11 +84,7 @@ class Wire:
     @property
     def open(self) -> bool:
         """Still open both ways: no close frame sent or received, transport not closing."""
-        return (
-            not self._stream.closed
-            and self._stream.connection.state is ConnectionState.OPEN
-            and not self._transport.is_closing()
-        )
+        return websocket_open(self._stream) and not self._transport.is_closing()
 
     @property
     def has_room(self) -> bool:
@@ -113,26 +112,6 @@ class Wire:
         self._transport.abort()
 
 
-class CappedBuffer(WebsocketBuffer):
-    """Hypercorn's message buffer, refusing a message as soon as it outgrows the cap.
-
-    Hypercorn appends each received piece before checking the size, and goes on
-    appending whatever the client still sends after its close: the piece that would
-    overflow is dropped instead, so a huge frame never takes more than the cap.
-    """
-
-    def __init__(self, max_length: int, on_overflow: Callable[[], None]) -> None:
-        super().__init__(max_length)
-        self._on_overflow = on_overflow
-
-    def extend(self, event: Message) -> None:
-        if self.length + len(event.data) > self.max_length:
-            self.length += len(event.data)
-            self._on_overflow()
-            raise FrameTooLargeError()
-        super().extend(event)
-
-
 def cap_incoming(
     asgi_send: Callable[..., Any], limit: int, on_overflow: Callable[[], None]
 ) -> bool:
@@ -145,8 +124,7 @@ def cap_incoming(
     stream = websocket_stream(asgi_send)
     if stream is None:
         return False
-    limit = min(limit, stream.buffer.max_length)
-    stream.buffer = CappedBuffer(limit, on_overflow)
+    cap_websocket_messages(stream, limit, on_overflow)
     return True
 
 
