@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.procstats import machine_speed_ms
 from bench.seeding import make_layout, seed
-from minimost.chat.older_html import OlderHtml
+from minimost.chat.messages.older_html import OlderHtml
 from minimost.db import Stores
 from minimost.paths import DataRoot
 
