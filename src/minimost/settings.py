@@ -30,6 +30,7 @@ RATE_LIMIT_ACTIONS = (
     "create_channel",
     "link_preview",
     "preview_image",
+    "admin",
 )
 
 

@@ -139,6 +139,7 @@ async def test_account_summary_of_a_new_user(app: Quart) -> None:
         "name_color": None,
         "bio": None,
         "avatar_url": None,
+        "role": "admin",
     }
 
 
@@ -164,6 +165,7 @@ async def test_profile_colour_and_bio_are_saved(app: Quart) -> None:
         "name_color": "#3a7bf0",
         "bio": "Firmware, mostly.",
         "avatar_url": None,
+        "role": "admin",
     }
     assert await response.get_json() == expected
     assert await (await alice.api("GET", "/api/account")).get_json() == expected
@@ -554,6 +556,7 @@ async def test_soft_delete(app: Quart, data_dir: Path) -> None:
     auth_db = data_dir / "auth.db"
     messages_db = data_dir / "users" / "messages.db"
     presence_db = data_dir / "presence.db"
+    await sign_up(app, "owner")  # the server's admin, so alice may leave
     alice = await sign_up(app, "alice")
     bob = await sign_up(app, "bob")
     other, _ = await sign_in(app, "alice", GOOD_PASSWORD)
@@ -599,6 +602,7 @@ async def test_soft_delete(app: Quart, data_dir: Path) -> None:
 
 async def test_hard_delete_removes_messages_and_reactions(app: Quart, data_dir: Path) -> None:
     messages_db = data_dir / "users" / "messages.db"
+    await sign_up(app, "owner")  # the server's admin, so alice may leave
     alice = await sign_up(app, "alice")
     bob = await sign_up(app, "bob")
     hers = insert_message(data_dir, "alice", "gone soon")
@@ -638,6 +642,7 @@ async def test_hard_delete_removes_messages_and_reactions(app: Quart, data_dir: 
 async def test_deleted_username_cannot_be_registered_again(
     app: Quart, data_dir: Path, mode: str, again: str
 ) -> None:
+    await sign_up(app, "owner")  # the server's admin, so alice may leave
     alice = await sign_up(app, "alice")
     assert (await delete_account(alice, mode)).status_code == 200
     browser = await browser_for(app)
@@ -647,7 +652,7 @@ async def test_deleted_username_cannot_be_registered_again(
     )
     assert response.status_code == 200
     assert "User already exists" in await response.get_data(as_text=True)
-    assert rows(data_dir / "auth.db", "SELECT 1 FROM users") == []
+    assert rows(data_dir / "auth.db", "SELECT username FROM users") == [("owner",)]
 
 
 # -- reserved names ------------------------------------------------------------------------

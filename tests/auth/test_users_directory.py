@@ -17,8 +17,14 @@ async def test_directory_lists_everyone_with_their_public_profile(app: Quart) ->
     assert response.status_code == 200
     users = (await response.get_json())["users"]
     assert users == [
-        {"username": "alice", "name_color": "#3a7bf0", "bio": "Firmware.", "avatar_url": None},
-        {"username": "bob", "name_color": None, "bio": None, "avatar_url": None},
+        {
+            "username": "alice",
+            "name_color": "#3a7bf0",
+            "bio": "Firmware.",
+            "avatar_url": None,
+            "role": "admin",
+        },
+        {"username": "bob", "name_color": None, "bio": None, "avatar_url": None, "role": "member"},
     ]
 
 

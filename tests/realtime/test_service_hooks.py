@@ -136,6 +136,7 @@ async def test_signing_out_shows_the_user_offline_at_once(make_app: AppFactory) 
 async def test_a_removed_account_is_shown_offline_at_once(make_app: AppFactory) -> None:
     app = make_app(config=LONG_GRACE)
     async with app.test_app():
+        await sign_up(app, "owner")  # the server's admin, so alice may leave
         alice = await sign_up(app, "alice")
         bob = await sign_up(app, "bob")
         async with socket(bob) as watcher:

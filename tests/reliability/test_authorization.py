@@ -73,6 +73,10 @@ def matrix(ids: dict[str, Any]) -> dict[tuple[str, str], list[Probe]]:
         ("POST", "/api/account/password"): [
             own("/api/account/password", json={"current_password": "no", "new_password": "no"})
         ],
+        # The administration API: Alice, the first account, is the admin; Carol a member.
+        ("GET", "/api/admin/people"): [hidden("/api/admin/people")],
+        ("PUT", "/api/admin/people/<username>/admin"): [hidden("/api/admin/people/carol/admin")],
+        ("DELETE", "/api/admin/people/<username>/admin"): [hidden("/api/admin/people/alice/admin")],
         ("POST", "/api/calls"): [hidden("/api/calls", json={"channel": c}) for c in both],
         ("GET", "/api/calls/<call_id>"): [hidden(f"/api/calls/{call}")],
         **{

@@ -15,10 +15,12 @@ from pydantic import BaseModel
 from quart_schema import OpenAPIProvider
 from werkzeug.routing import Rule
 
+from ..identity.roles import ADMIN_ONLY_ATTRIBUTE
 from ..reaches import declares_body_or_query, json_schema
 from ..web.guards import CSRF_HEADER, SAFE_METHODS
 from ..web.ratelimits import is_limited
 from ..web.schemas import (
+    ALSO_REFUSES_ATTRIBUTE,
     FILE_RESPONSE_ATTRIBUTE,
     MULTIPART_FORM_ATTRIBUTE,
     NO_CONTENT_ATTRIBUTE,
@@ -35,6 +37,7 @@ ERRORS = {
     401: "Not signed in.",
     403: "Missing or wrong CSRF token, or not allowed.",
     404: "No such thing, or one you may not see.",
+    409: "Refused: the change would break a rule (the message says which).",
     413: "Too large.",
     429: "Too many requests; wait Retry-After seconds.",
     503: "Not saved: the disk is full or the database busy; retry after Retry-After seconds.",
@@ -135,8 +138,9 @@ class MiniMostOpenAPI(OpenAPIProvider):
             body["content"] = {**body["content"], "multipart/form-data": {"schema": form_schema}}
 
         errors = [401]
-        if rule.arguments:
+        if rule.arguments or getattr(view, ADMIN_ONLY_ATTRIBUTE, False):
             errors.append(404)
+        errors += getattr(view, ALSO_REFUSES_ATTRIBUTE, ())
         if method not in SAFE_METHODS:
             errors += [403, 503]
             operation["security"] = [{SESSION_SCHEME: [], CSRF_SCHEME: []}]

@@ -10,13 +10,14 @@ from ..features import Feature
 from ..runtime import Runtime
 from ..web.errors import error_response
 from ..web.ratelimits import RateLimitExceeded, rate_limit_message, register_rate_limiter
-from . import api, cli, routes
+from . import admin_api, api, cli, routes
 
 
 def register(app: Quart, runtime: Runtime) -> None:
     register_rate_limiter(app, runtime)
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(admin_api.blueprint)
     cli.register_commands(app)
 
     @app.errorhandler(RateLimitExceeded)

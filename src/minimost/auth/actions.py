@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ..channel_ids import ChannelId
 from ..db import Changes
-from ..identity import accounts_of, sessions, users
+from ..identity import accounts_of, roles, sessions, users
 from ..identity.events import ACCOUNT_CREATED, ACCOUNT_REMOVED, NOTICE
 from ..identity.users import avatar_url, profile_summary
 from ..realtime import Audience
@@ -88,6 +88,8 @@ async def sign_up(runtime: Runtime, username: str, password: str, confirm: str) 
         if store.username_is_taken(connection, username):
             raise AccountError("User already exists")
         store.insert_user(connection, username, password_hash, now)
+        if store.is_first_account(connection):
+            roles.grant(connection, username, now)
         store.append_password_history(connection, username, password_hash, now, history)
         newcomer = {"username": username, "channels": list(channels), "ts": now}
         changes.record(ACCOUNT_CREATED, Audience.everyone(), newcomer)
@@ -302,6 +304,7 @@ async def user_directory(runtime: Runtime) -> list[dict[str, Any]]:
             "name_color": row["name_color"],
             "bio": row["bio"],
             "avatar_url": avatar_url(row["username"], row["avatar_file"]),
+            "role": row["role"],
         }
         for row in found
     ]
@@ -413,12 +416,15 @@ async def delete_account(
     )
     if user is None or not await verify_password_async(user["password_hash"], password):
         raise AccountError("Incorrect password.", status=403)
+    await _refuse_last_admin(runtime, username)
     avatar = await avatar_file_of(runtime, username)
     await accounts_of(runtime).account_removed(username)
     await sessions.end_all_sessions(runtime, username)
     now = time.time()
 
     def write(changes: Changes) -> None:
+        if roles.is_only_admin(changes.connection, username):
+            raise AccountError(roles.last_admin_message(username), status=409)
         store.delete_account_rows(changes.connection, username, now)
         removed = {"username": username, "mode": mode, "ts": now}
         changes.record(ACCOUNT_REMOVED, Audience.everyone(), removed)
@@ -429,3 +435,11 @@ async def delete_account(
         await asyncio.to_thread(_remove_quietly, avatar)
     sessions.forget_cookie()
     audit("account_remove", "success", user=username, detail=f"type={mode}")
+
+
+async def _refuse_last_admin(runtime: Runtime, username: str) -> None:
+    """Refuse before any session ends: a server must keep someone who can administer it."""
+    if await runtime.stores.auth.reading(
+        lambda connection: roles.is_only_admin(connection, username)
+    ):
+        raise AccountError(roles.last_admin_message(username), status=409)

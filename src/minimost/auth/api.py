@@ -12,7 +12,7 @@ from ..identity import signed_in_user
 from ..identity.users import account_summary
 from ..runtime import get_runtime
 from ..web.ratelimits import rate_limited
-from ..web.schemas import Done, answer, file_response, multipart_form, no_content
+from ..web.schemas import Done, also_refuses, answer, file_response, multipart_form, no_content
 from . import actions
 from .schemas import (
     Account,
@@ -30,7 +30,8 @@ blueprint = Blueprint("account_api", __name__, url_prefix="/api")
 
 
 def _refused(error: actions.AccountError) -> ApiError:
-    code = {403: "forbidden", 404: "not_found", 413: "too_large"}.get(error.status, "invalid")
+    codes = {403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large"}
+    code = codes.get(error.status, "invalid")
     return ApiError(error.status, code, str(error))
 
 
@@ -44,12 +45,12 @@ async def get_account() -> Answer:
 @validate_request(ProfileChange)
 @answer(Account)
 async def update_account(data: ProfileChange) -> Answer:
+    username = signed_in_user().username
     try:
-        return await actions.update_profile(
-            get_runtime(), signed_in_user().username, data.name_color, data.bio
-        )
+        await actions.update_profile(get_runtime(), username, data.name_color, data.bio)
     except actions.AccountError as error:
         raise _refused(error) from error
+    return await account_summary(get_runtime(), username)
 
 
 @blueprint.put("/account/avatar")
@@ -111,6 +112,7 @@ async def change_password(data: PasswordChange) -> Answer:
 
 @blueprint.post("/account/delete")
 @validate_request(AccountDeletion)
+@also_refuses(409)
 @answer(Done)
 async def delete_account(data: AccountDeletion) -> Answer:
     """Delete your account, confirmed with your password."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from ..web.schemas import RequestBody, ResponseBody
@@ -32,11 +34,16 @@ class AccountDeletion(RequestBody):
     password: str
 
 
+Role = Literal["admin", "member"]
+ROLE_DESCRIPTION = "Admins administer the server; everyone else is a member."
+
+
 class Account(ResponseBody):
     username: str
     name_color: str | None
     bio: str | None
     avatar_url: str | None
+    role: Role = Field(description=ROLE_DESCRIPTION)
 
 
 class AvatarUploaded(ResponseBody):
@@ -50,7 +57,28 @@ class DirectoryEntry(ResponseBody):
     name_color: str | None
     bio: str | None
     avatar_url: str | None
+    role: Role = Field(description=ROLE_DESCRIPTION)
 
 
 class UserDirectory(ResponseBody):
     users: list[DirectoryEntry] = Field(description="Every account, for pickers and lists.")
+
+
+class Person(ResponseBody):
+    """An account as the people list shows it to admins."""
+
+    username: str
+    role: Role = Field(description=ROLE_DESCRIPTION)
+    last_seen: float | None = Field(
+        description="When one of their open sessions was last active (Unix seconds)."
+    )
+    open_sessions: int = Field(description="Sessions signed in and not yet idle too long.")
+
+
+class People(ResponseBody):
+    people: list[Person] = Field(description="Every account, in the order they signed up.")
+
+
+class RoleShown(ResponseBody):
+    username: str
+    role: Role = Field(description=ROLE_DESCRIPTION)

@@ -21,6 +21,15 @@ def username_is_taken(connection: sqlite3.Connection, username: str) -> bool:
     return row is not None
 
 
+def is_first_account(connection: sqlite3.Connection) -> bool:
+    """Whether the only account there is was just created and nobody administers yet."""
+    row = select_one(
+        connection,
+        "SELECT (SELECT COUNT(*) FROM users) AS accounts, (SELECT COUNT(*) FROM roles) AS admins",
+    )
+    return row is not None and row["accounts"] == 1 and row["admins"] == 0
+
+
 def insert_user(
     connection: sqlite3.Connection, username: str, password_hash: str, now: float
 ) -> None:
@@ -104,7 +113,8 @@ def clear_failed_logins(connection: sqlite3.Connection, username: str) -> None:
 
 def delete_account_rows(connection: sqlite3.Connection, username: str, now: float) -> None:
     """Remove the account and leave a tombstone so the name is never handed out again."""
-    for table in ("users", "user_settings", "password_reset_tokens", "password_history"):
+    tables = ("users", "user_settings", "password_reset_tokens", "password_history", "roles")
+    for table in tables:
         connection.execute(f"DELETE FROM {table} WHERE username = ?", (username,))
     connection.execute(
         "INSERT OR REPLACE INTO deleted_usernames (username, deleted_ts) VALUES (?, ?)",
@@ -167,6 +177,8 @@ def directory(connection: sqlite3.Connection) -> list[Row]:
     """Every account with how it looks to others, in the order they signed up."""
     return select_all(
         connection,
-        "SELECT u.username, s.name_color, s.bio, s.avatar_file FROM users AS u "
-        "LEFT JOIN user_settings AS s ON s.username = u.username ORDER BY u.rowid",
+        "SELECT u.username, s.name_color, s.bio, s.avatar_file, "
+        "CASE WHEN r.username IS NULL THEN 'member' ELSE 'admin' END AS role FROM users AS u "
+        "LEFT JOIN user_settings AS s ON s.username = u.username "
+        "LEFT JOIN roles AS r ON r.username = u.username ORDER BY u.rowid",
     )

@@ -8,12 +8,19 @@ API) is a feature on top of it, and features subscribe to account changes throug
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
+
 from quart import Quart
 
 from ..api import ApiError
-from ..runtime import Runtime
+from ..runtime import Runtime, get_runtime
 from .lifecycle import AccountLifecycle, accounts_of
+from .roles import ADMIN, ADMIN_ONLY_ATTRIBUTE, role_of
 from .sessions import CurrentSession, current, current_username, register_session_loading
+
+V = TypeVar("V", bound=Callable[..., Awaitable[Any]])
 
 
 def signed_in_user() -> CurrentSession:
@@ -22,6 +29,24 @@ def signed_in_user() -> CurrentSession:
     if signed_in is None:
         raise ApiError(401, "unauthorized", "You need to sign in to do that.")
     return signed_in
+
+
+def admin_only(view: V) -> V:
+    """Let only admins through. Anyone else signed in gets the 404 of a missing route,
+    so the administration API does not reveal itself to people who may not use it."""
+
+    @functools.wraps(view)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        signed_in = signed_in_user()
+        role = await get_runtime().stores.auth.reading(
+            lambda connection: role_of(connection, signed_in.username)
+        )
+        if role != ADMIN:
+            raise ApiError(404, "not_found", "The requested resource was not found.")
+        return await view(*args, **kwargs)
+
+    setattr(wrapper, ADMIN_ONLY_ATTRIBUTE, True)
+    return cast(V, wrapper)
 
 
 def install(app: Quart, runtime: Runtime) -> None:
@@ -34,6 +59,7 @@ __all__ = [
     "AccountLifecycle",
     "CurrentSession",
     "accounts_of",
+    "admin_only",
     "current",
     "current_username",
     "install",

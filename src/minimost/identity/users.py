@@ -7,6 +7,7 @@ from typing import Any
 
 from ..db.database import select_all, select_one
 from ..runtime import Runtime
+from .roles import role_of
 
 Row = sqlite3.Row
 
@@ -40,8 +41,15 @@ def avatar_url(username: str, avatar_file: str | None) -> str | None:
 
 
 async def account_summary(runtime: Runtime, username: str) -> dict[str, Any]:
-    row = await runtime.stores.auth.reading(lambda connection: profile(connection, username))
-    return profile_summary(username, row)
+    """The signed-in user's own JSON: how they show to others, and their role."""
+
+    def look_up(connection: sqlite3.Connection) -> dict[str, Any]:
+        return {
+            **profile_summary(username, profile(connection, username)),
+            "role": role_of(connection, username),
+        }
+
+    return await runtime.stores.auth.reading(look_up)
 
 
 def profile_summary(username: str, row: Row | None) -> dict[str, Any]:

@@ -35,6 +35,7 @@ NO_CONTENT_ATTRIBUTE = "_minimost_no_content"
 FILE_RESPONSE_ATTRIBUTE = "_minimost_file_response"
 MULTIPART_FORM_ATTRIBUTE = "_minimost_multipart_form"
 NO_BODY_ATTRIBUTE = "_minimost_no_body"
+ALSO_REFUSES_ATTRIBUTE = "_minimost_also_refuses"
 
 
 class RequestBody(BaseModel):
@@ -124,6 +125,16 @@ def no_body(view: F) -> F:
     """Document that an unsafe request carries nothing but its path (and CSRF header)."""
     setattr(view, NO_BODY_ATTRIBUTE, True)
     return view
+
+
+def also_refuses(*statuses: int) -> Callable[[F], F]:
+    """Document refusals a route can answer beyond those its shape implies (e.g. 409)."""
+
+    def decorator(view: F) -> F:
+        setattr(view, ALSO_REFUSES_ATTRIBUTE, statuses)
+        return view
+
+    return decorator
 
 
 def multipart_form(model: type[BaseModel]) -> Callable[[F], F]:
