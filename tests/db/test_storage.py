@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
         "sessions",
         "deleted_usernames",
         "outbox",
+        "roles",
     },
     "presence": {
         "presence",
@@ -127,7 +128,7 @@ async def test_fresh_data_root_gets_every_table_and_column(
         assert [row[1] for row in info] == columns
     messages = db_path(data_dir, "messages")
     assert rows(messages, "PRAGMA user_version") == [(10,)]
-    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(4,)]
+    assert rows(db_path(data_dir, "auth"), "PRAGMA user_version") == [(5,)]
     assert rows(messages, "PRAGMA auto_vacuum") == [(2,)], "incremental on new files"
     triggers = {
         row[0] for row in rows(messages, "SELECT name FROM sqlite_master WHERE type = 'trigger'")

@@ -19,6 +19,7 @@ from typing import Any
 
 from minimost import create_app
 from minimost.auth import actions as accounts
+from minimost.auth import roles
 from minimost.calls.actions import CallService
 from minimost.chat.channels import private
 from minimost.identity.sessions import CurrentSession
@@ -85,6 +86,11 @@ SCENARIOS: dict[str, tuple[str, Prepare, Change]] = {
         "auth",
         _accounts,
         lambda runtime, _: accounts.sign_up(runtime, "carol", PASSWORD, PASSWORD),
+    ),
+    "role_change": (
+        "auth",
+        _accounts,
+        lambda runtime, _: roles.grant_admin(runtime, "bob"),
     ),
     "account_removal": (
         "auth",

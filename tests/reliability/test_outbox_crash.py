@@ -41,6 +41,7 @@ SCENARIOS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "call_end": ("presence", "alice", "call.updated", {"state": "ended"}),
     "screen_share": ("presence", "bob", "screenshare.updated", {"sharer": "alice"}),
     "sign_up": ("auth", "alice", "user.created", {"username": "carol"}),
+    "role_change": ("auth", "alice", "user.role_changed", {"username": "bob", "role": "admin"}),
     "account_removal": ("auth", "alice", "user.deleted", {"username": "bob"}),
 }
 
