@@ -48,7 +48,10 @@ def _load_app(ctx: click.Context) -> Quart:
 @click.group(
     cls=MinimostGroup,
     invoke_without_command=True,
-    epilog="Admin: minimost reset-password USER [--expires MINUTES] [--base-url URL]",
+    epilog=(
+        "Admin: minimost reset-password USER [--expires MINUTES] [--base-url URL]; "
+        "minimost admin grant|revoke USER; minimost admin list"
+    ),
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="TCP port.")
